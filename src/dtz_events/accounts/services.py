@@ -1,0 +1,166 @@
+"""Accounts, password login and API keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dtz_events.accounts.schemas import AccountCreate, AccountOut, ApiKeyCreated, ApiKeyOut
+from dtz_events.accounts.tables import Account, ApiKey
+from dtz_events.core.auth import Principal, Role
+from dtz_events.core.clock import local, local_or_none, utcnow
+from dtz_events.core.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from dtz_events.core.schemas import normalise_email
+from dtz_events.core.security import hash_password, new_token, token_digest, verify_password
+from dtz_events.partners.tables import Organisation
+
+API_KEY_PREFIX = "dtz_key"
+
+
+def _principal(row: dict[str, Any]) -> Principal:
+    return Principal(
+        account_id=row["id"],
+        role=Role(row["role"]),
+        name=row["name"],
+        email=row["email"],
+        language=row["language"],
+        organisation_id=row["organisation"],
+    )
+
+
+_PRINCIPAL_COLUMNS = (
+    Account.id,
+    Account.role,
+    Account.name,
+    Account.email,
+    Account.language,
+    Account.organisation,
+)
+
+
+def account_out(row: dict[str, Any]) -> AccountOut:
+    return AccountOut(
+        id=row["id"],
+        email=row["email"],
+        name=row["name"],
+        role=Role(row["role"]),
+        organisation_id=row["organisation"],
+        language=row["language"],
+        active=row["active"],
+        created_at=local(row["created_at"]),
+        last_login_at=local_or_none(row["last_login_at"]),
+    )
+
+
+async def create_account(data: AccountCreate) -> AccountOut:
+    email = normalise_email(data.email)
+    if data.role is Role.partner_coordinator and data.organisation_id is None:
+        raise InvalidInput("organisation_id", "a partner coordinator belongs to one organisation")
+    if data.role is not Role.partner_coordinator and data.organisation_id is not None:
+        raise InvalidInput("organisation_id", "only partner coordinators are bound to an organisation")
+    if data.organisation_id is not None and not await Organisation.exists().where(
+        Organisation.id == data.organisation_id
+    ):
+        raise InvalidInput("organisation_id", "no such organisation")
+    if await Account.exists().where(Account.email == email):
+        raise Conflict("an account with this email address exists", field="email")
+    account = Account(
+        email=email,
+        name=data.name,
+        role=data.role.value,
+        organisation=data.organisation_id,
+        language=data.language,
+        password_hash=hash_password(data.password) if data.password else None,
+    )
+    await account.save()
+    return await get_account(account.id)
+
+
+async def get_account(account_id: int) -> AccountOut:
+    row = await Account.select().where(Account.id == account_id).first()
+    if row is None:
+        raise NotFound("account")
+    return account_out(row)
+
+
+async def list_accounts() -> list[AccountOut]:
+    rows = await Account.select().order_by(Account.id)
+    return [account_out(r) for r in rows]
+
+
+async def set_password(account_id: int, password: str) -> None:
+    await Account.update({Account.password_hash: hash_password(password)}).where(Account.id == account_id)
+
+
+async def login(email: str, password: str) -> Principal:
+    row = (
+        await Account.select(*_PRINCIPAL_COLUMNS, Account.password_hash, Account.active)
+        .where(Account.email == email.strip().lower())
+        .first()
+    )
+    password_hash = row["password_hash"] if row else None
+    if not verify_password(password_hash, password) or row is None or not row["active"]:
+        raise Unauthorized("wrong email address or password")
+    await Account.update({Account.last_login_at: utcnow()}).where(Account.id == row["id"])
+    return _principal(row)
+
+
+async def principal_for_account(account_id: int) -> Principal | None:
+    row = (
+        await Account.select(*_PRINCIPAL_COLUMNS)
+        .where((Account.id == account_id) & (Account.active == True))  # noqa: E712 - Piccolo needs ==
+        .first()
+    )
+    return _principal(row) if row else None
+
+
+async def principal_for_api_key(token: str) -> Principal | None:
+    if not token.startswith(API_KEY_PREFIX + "_"):
+        return None
+    row = (
+        await ApiKey.select(
+            *(getattr(ApiKey.account, c._meta.name) for c in _PRINCIPAL_COLUMNS),
+        )
+        .where(
+            (ApiKey.digest == token_digest(token))
+            & ApiKey.revoked_at.is_null()
+            & (ApiKey.account.active == True)  # noqa: E712
+        )
+        .first()
+    )
+    if row is None:
+        return None
+    return _principal({key.removeprefix("account."): value for key, value in row.items()})
+
+
+def api_key_out(row: dict[str, Any]) -> ApiKeyOut:
+    return ApiKeyOut(
+        id=row["id"],
+        name=row["name"],
+        prefix=row["prefix"],
+        created_at=local(row["created_at"]),
+        revoked_at=local_or_none(row["revoked_at"]),
+    )
+
+
+async def create_api_key(principal: Principal, name: str) -> ApiKeyCreated:
+    token = new_token(API_KEY_PREFIX)
+    key = ApiKey(account=principal.account_id, name=name, prefix=token[:14], digest=token_digest(token))
+    await key.save()
+    row = await ApiKey.select().where(ApiKey.id == key.id).first()
+    assert row is not None
+    out = api_key_out(row)
+    return ApiKeyCreated(**{f: getattr(out, f) for f in out.__struct_fields__}, key=token)
+
+
+async def list_api_keys(principal: Principal) -> list[ApiKeyOut]:
+    rows = await ApiKey.select().where(ApiKey.account == principal.account_id).order_by(ApiKey.id)
+    return [api_key_out(r) for r in rows]
+
+
+async def revoke_api_key(principal: Principal, key_id: int) -> None:
+    found = await ApiKey.exists().where((ApiKey.id == key_id) & (ApiKey.account == principal.account_id))
+    if not found:
+        raise NotFound("API key")
+    await ApiKey.update({ApiKey.revoked_at: utcnow()}).where(
+        (ApiKey.id == key_id) & ApiKey.revoked_at.is_null()
+    )

@@ -1,0 +1,100 @@
+"""The Litestar application. `create_app(settings)` builds it; importing this module starts nothing."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar, Request, get
+from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.session.client_side import CookieBackendConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.response import Redirect
+
+from dtz_events import __version__
+from dtz_events.accounts.controllers import AccountController, ApiKeyController, AuthController
+from dtz_events.accounts.middleware import PrincipalMiddleware
+from dtz_events.core import db
+from dtz_events.core.auth import PUBLIC, roles, roles_guard
+from dtz_events.core.errors import EXCEPTION_HANDLERS
+from dtz_events.core.health import HealthController
+from dtz_events.core.schemas import strict_body
+from dtz_events.events.controllers import EventController
+from dtz_events.partners.controllers import OrganisationController, PersonController, TagController
+from dtz_events.registrations.controllers import EventRegistrationController, RegistrationController
+from dtz_events.settings import Settings
+
+API_HANDLERS = [
+    AuthController,
+    AccountController,
+    ApiKeyController,
+    TagController,
+    OrganisationController,
+    PersonController,
+    EventController,
+    EventRegistrationController,
+    RegistrationController,
+    HealthController,
+]
+
+
+@get("/", opt=roles(PUBLIC), include_in_schema=False)
+async def root() -> Redirect:
+    return Redirect("/schema")
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        owns_pool = await db.connect(settings)
+        try:
+            yield
+        finally:
+            if owns_pool:
+                await db.disconnect()
+
+    session = CookieBackendConfig(
+        secret=hashlib.sha256(settings.secret_key.encode()).digest(),
+        key="dtz_session",
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        exclude=["/health", "/schema"],
+    )
+    openapi = OpenAPIConfig(
+        title="dtz-events API",
+        version=__version__,
+        description="Events, registrations and invitations of the Dutch TechZone cooperation.",
+        path="/schema",
+        render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        components=Components(
+            security_schemes={
+                "apiKey": SecurityScheme(type="http", scheme="bearer", description="dtz_key_... API key"),
+                "session": SecurityScheme(type="apiKey", name="dtz_session", security_scheme_in="cookie"),
+            }
+        ),
+        security=[{"apiKey": []}, {"session": []}],
+    )
+    return Litestar(
+        route_handlers=[root, *API_HANDLERS],
+        lifespan=[lifespan],
+        state=State({"settings": settings}),
+        middleware=[session.middleware, DefineMiddleware(PrincipalMiddleware, exclude=["/schema"])],
+        guards=[roles_guard],
+        before_request=_before_request,
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=openapi,
+        cors_config=CORSConfig(allow_origins=[settings.base_url]),
+        debug=False,
+    )
+
+
+async def _before_request(request: Request) -> None:  # type: ignore[type-arg]
+    await strict_body(request)

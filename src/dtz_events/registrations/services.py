@@ -1,0 +1,364 @@
+"""Registrations, seats and quotas. Seats are counted under a lock on the event row, so concurrent
+registrations never overbook the event or a partner's quota; the rest wait in arrival order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from piccolo.custom_types import Combinable
+from piccolo.query.functions.aggregate import Count
+
+from dtz_events.core.auth import Principal, Role
+from dtz_events.core.clock import local, local_or_none, utcnow
+from dtz_events.core.db import is_postgres, write_transaction
+from dtz_events.core.errors import Conflict, InvalidInput, NotFound
+from dtz_events.core.schemas import Page, Pagination, page_out
+from dtz_events.events.schemas import EventKind, EventStatus, Visibility
+from dtz_events.events.services import can_manage, get_event_row
+from dtz_events.events.tables import Event
+from dtz_events.partners.tables import Organisation, Person
+from dtz_events.registrations.schemas import (
+    ACTIVE_STATUSES,
+    QuotaOut,
+    RegistrationOut,
+    RegistrationStatus,
+    Rsvp,
+)
+from dtz_events.registrations.tables import Quota, Registration
+
+# ---------------------------------------------------------------- seats
+
+
+@dataclass
+class Seats:
+    """Who holds the confirmed seats of one event, and what each partner's quota reserves."""
+
+    capacity: int
+    quotas: dict[int, int]
+    confirmed: dict[int, int]
+
+    def available_for(self, organisation_id: int) -> bool:
+        if sum(self.confirmed.values()) >= self.capacity:
+            return False
+        if organisation_id in self.quotas:
+            return self.confirmed.get(organisation_id, 0) < self.quotas[organisation_id]
+        open_seats = self.capacity - sum(self.quotas.values())
+        taken_open = sum(n for org, n in self.confirmed.items() if org not in self.quotas)
+        return taken_open < open_seats
+
+    def take(self, organisation_id: int) -> None:
+        self.confirmed[organisation_id] = self.confirmed.get(organisation_id, 0) + 1
+
+    def release(self, organisation_id: int) -> None:
+        self.confirmed[organisation_id] -= 1
+
+
+async def _load_seats(event_id: int, capacity: int) -> Seats:
+    quotas = await Quota.select(Quota.organisation, Quota.seats).where(Quota.event == event_id)
+    counts = (
+        await Registration.select(Registration.organisation, Count(alias="n"))
+        .where((Registration.event == event_id) & (Registration.status == RegistrationStatus.confirmed.value))
+        .group_by(Registration.organisation)
+    )
+    return Seats(
+        capacity=capacity,
+        quotas={q["organisation"]: q["seats"] for q in quotas},
+        confirmed={c["organisation"]: c["n"] for c in counts},
+    )
+
+
+async def _lock_event(event_id: int) -> dict[str, Any] | None:
+    """Inside write_transaction(): the event row, locked against other writers until commit."""
+    query = Event.select().where(Event.id == event_id)
+    if is_postgres():
+        query = query.lock_rows()
+    return await query.first()
+
+
+async def fill_from_waitlist(event_id: int) -> list[int]:
+    """Promote waiting registrations, first come first served, while seats allow. Call inside a write
+    transaction; returns the promoted registration ids."""
+    event = await _lock_event(event_id)
+    if event is None or event["capacity"] is None or event["status"] in ("cancelled", "completed"):
+        return []
+    seats = await _load_seats(event_id, event["capacity"])
+    waiting = (
+        await Registration.select(Registration.id, Registration.organisation)
+        .where(
+            (Registration.event == event_id) & (Registration.status == RegistrationStatus.waitlisted.value)
+        )
+        .order_by(Registration.queued_at)
+        .order_by(Registration.id)
+    )
+    promoted = []
+    for row in waiting:
+        if sum(seats.confirmed.values()) >= seats.capacity:
+            break
+        if seats.available_for(row["organisation"]):
+            seats.take(row["organisation"])
+            promoted.append(row["id"])
+    if promoted:
+        now = utcnow()
+        await Registration.update(
+            {Registration.status: RegistrationStatus.confirmed.value, Registration.status_changed_at: now}
+        ).where(Registration.id.is_in(promoted))
+    return promoted
+
+
+# ---------------------------------------------------------------- visibility
+
+
+def _visible_registrations(principal: Principal) -> list[Combinable]:
+    if principal.is_partner:
+        return [Registration.organisation == principal.organisation_id]
+    if principal.role is Role.board_secretary:
+        return [Registration.event.kind == EventKind.board_session.value]
+    return []
+
+
+def registration_out(row: dict[str, Any], person_name: str | None = None) -> RegistrationOut:
+    return RegistrationOut(
+        id=row["id"],
+        event_id=row["event"],
+        person_id=row["person"],
+        person_name=person_name if person_name is not None else row["person.name"],
+        organisation_id=row["organisation"],
+        status=RegistrationStatus(row["status"]),
+        rsvp=Rsvp(row["rsvp"]),
+        queued_at=local(row["queued_at"]),
+        checked_in_at=local_or_none(row["checked_in_at"]),
+    )
+
+
+_OUT_COLUMNS = (
+    Registration.id,
+    Registration.event,
+    Registration.person,
+    Registration.person.name,
+    Registration.organisation,
+    Registration.status,
+    Registration.rsvp,
+    Registration.queued_at,
+    Registration.checked_in_at,
+)
+
+
+async def get_registration(principal: Principal, registration_id: int) -> RegistrationOut:
+    row = (
+        await Registration.select(*_OUT_COLUMNS)
+        .where(Registration.id == registration_id, *_visible_registrations(principal))
+        .first()
+    )
+    if row is None:
+        raise NotFound("registration")
+    return registration_out(row)
+
+
+async def list_registrations(
+    principal: Principal,
+    event_id: int,
+    pagination: Pagination,
+    *,
+    status: RegistrationStatus | None = None,
+) -> Page[RegistrationOut]:
+    event = await get_event_row(principal, event_id)
+    if event["kind"] == EventKind.board_session.value and not can_manage(principal, EventKind.board_session):
+        raise NotFound("event")
+    where = [Registration.event == event_id, *_visible_registrations(principal)]
+    if status:
+        where.append(Registration.status == status.value)
+    total = await Registration.count().where(*where)
+    rows = (
+        await Registration.select(*_OUT_COLUMNS)
+        .where(*where)
+        .order_by(Registration.queued_at)
+        .order_by(Registration.id)
+        .limit(pagination.per_page)
+        .offset(pagination.offset)
+    )
+    return page_out([registration_out(r) for r in rows], total, pagination)
+
+
+# ---------------------------------------------------------------- registering
+
+
+def _check_may_register(principal: Principal, event: dict[str, Any], now: datetime) -> None:
+    kind, status = EventKind(event["kind"]), EventStatus(event["status"])
+    if status in (EventStatus.cancelled, EventStatus.completed):
+        raise Conflict(f"the event is {status.value}")
+    if can_manage(principal, kind):
+        return  # organisers (and the secretary for board sessions) may add people at any time
+    if kind is EventKind.board_session or event["visibility"] == Visibility.invited.value:
+        raise Conflict("this event is by invitation of the organisers only")
+    if status is not EventStatus.published:
+        raise Conflict("the event is not open for registration yet")
+    opens = event["registration_opens_at"]
+    closes = event["registration_closes_at"] or event["starts_at"]
+    if opens is not None and now < opens:
+        raise Conflict(f"registration opens at {local(opens).isoformat()}")
+    if now >= closes:
+        raise Conflict("registration is closed")
+
+
+async def _people(principal: Principal, person_ids: list[int], field: str) -> dict[int, dict[str, Any]]:
+    where: list[Combinable] = [Person.id.is_in(person_ids)]
+    if principal.is_partner:
+        where.append(Person.organisation == principal.organisation_id)
+    rows = await Person.select(Person.id, Person.name, Person.organisation).where(*where)
+    found = {r["id"]: r for r in rows}
+    for index, person_id in enumerate(person_ids):
+        if person_id not in found:
+            name = field if len(person_ids) == 1 and field == "person_id" else f"{field}[{index}]"
+            raise InvalidInput(name, "no such person")
+    return found
+
+
+async def register(
+    principal: Principal, event_id: int, person_ids: list[int], field: str
+) -> list[RegistrationOut]:
+    """Register people, in the order given: each gets a seat, a place on the waiting list, or (for board
+    sessions) an invitation. All or nothing: one bad person id writes nothing."""
+    if len(set(person_ids)) != len(person_ids):
+        raise InvalidInput(field, "a person appears twice")
+    await get_event_row(principal, event_id)  # 404 for events the caller may not see
+    people = await _people(principal, person_ids, field)
+    now = utcnow()
+    async with write_transaction():
+        event = await _lock_event(event_id)
+        if event is None:
+            raise NotFound("event")
+        _check_may_register(principal, event, now)
+        existing = {
+            r["person"]: r
+            for r in await Registration.select(
+                Registration.id, Registration.person, Registration.status
+            ).where((Registration.event == event_id) & Registration.person.is_in(person_ids))
+        }
+        for index, person_id in enumerate(person_ids):
+            if person_id in existing and existing[person_id]["status"] in ACTIVE_STATUSES:
+                name = field if field == "person_id" else f"{field}[{index}]"
+                raise Conflict("this person is already registered for this event", field=name)
+        board = event["kind"] == EventKind.board_session.value
+        seats = None if board else await _load_seats(event_id, event["capacity"])
+        results = []
+        for person_id in person_ids:
+            person = people[person_id]
+            organisation_id = person["organisation"]
+            if seats is None:
+                status = RegistrationStatus.invited
+            elif seats.available_for(organisation_id):
+                status = RegistrationStatus.confirmed
+                seats.take(organisation_id)
+            else:
+                status = RegistrationStatus.waitlisted
+            row = {
+                "event": event_id,
+                "person": person_id,
+                "organisation": organisation_id,
+                "status": status.value,
+                "rsvp": Rsvp.needs_action.value,
+                "queued_at": now,
+                "status_changed_at": now,
+                "checked_in_at": None,
+                "registered_by": principal.account_id,
+            }
+            if person_id in existing:
+                row["id"] = existing[person_id]["id"]
+                await Registration.update(
+                    {getattr(Registration, k): v for k, v in row.items() if k != "id"}
+                ).where(Registration.id == row["id"])
+            else:
+                inserted = await Registration.insert(Registration(**row)).returning(Registration.id)
+                row["id"] = inserted[0]["id"]
+            results.append(registration_out(row, person_name=person["name"]))
+    return results
+
+
+async def cancel_registration(principal: Principal, registration_id: int) -> RegistrationOut:
+    current = await get_registration(principal, registration_id)
+    async with write_transaction():
+        event = await _lock_event(current.event_id)
+        if event is None:
+            raise NotFound("registration")
+        row = await Registration.select(Registration.status).where(Registration.id == registration_id).first()
+        if row is None or row["status"] not in ACTIVE_STATUSES:
+            raise Conflict("this registration is not active")
+        if principal.is_partner and event["starts_at"] <= utcnow():
+            raise Conflict("the event has started; ask the organisers")
+        await Registration.update(
+            {
+                Registration.status: RegistrationStatus.cancelled.value,
+                Registration.status_changed_at: utcnow(),
+            }
+        ).where(Registration.id == registration_id)
+        if row["status"] == RegistrationStatus.confirmed.value:
+            await fill_from_waitlist(current.event_id)
+    return await get_registration(principal, registration_id)
+
+
+# ---------------------------------------------------------------- quotas
+
+
+async def list_quotas(principal: Principal, event_id: int) -> list[QuotaOut]:
+    await get_event_row(principal, event_id)
+    where: list[Combinable] = [Quota.event == event_id]
+    if principal.is_partner:
+        where.append(Quota.organisation == principal.organisation_id)
+    quotas = await Quota.select(Quota.organisation, Quota.seats).where(*where).order_by(Quota.organisation)
+    counts = {
+        c["organisation"]: c["n"]
+        for c in await Registration.select(Registration.organisation, Count(alias="n"))
+        .where((Registration.event == event_id) & (Registration.status == RegistrationStatus.confirmed.value))
+        .group_by(Registration.organisation)
+    }
+    return [
+        QuotaOut(
+            event_id=event_id,
+            organisation_id=q["organisation"],
+            seats=q["seats"],
+            confirmed=counts.get(q["organisation"], 0),
+        )
+        for q in quotas
+    ]
+
+
+async def set_quota(principal: Principal, event_id: int, organisation_id: int, seats: int) -> QuotaOut:
+    if not await Organisation.exists().where(Organisation.id == organisation_id):
+        raise NotFound("organisation")
+    async with write_transaction():
+        await get_event_row(principal, event_id)
+        event = await _lock_event(event_id)
+        if event is None or event["capacity"] is None:
+            raise Conflict("this event has no capacity to divide")
+        if event["status"] in ("cancelled", "completed"):
+            raise Conflict(f"the event is {event['status']}")
+        current = await _load_seats(event_id, event["capacity"])
+        others = sum(n for org, n in current.quotas.items() if org != organisation_id)
+        if others + seats > event["capacity"]:
+            raise InvalidInput("seats", f"quotas would exceed the capacity of {event['capacity']}")
+        if seats < current.confirmed.get(organisation_id, 0):
+            raise Conflict(
+                f"{current.confirmed[organisation_id]} people of this partner are confirmed", field="seats"
+            )
+        if organisation_id in current.quotas:
+            await Quota.update({Quota.seats: seats}).where(
+                (Quota.event == event_id) & (Quota.organisation == organisation_id)
+            )
+        else:
+            await Quota.insert(Quota(event=event_id, organisation=organisation_id, seats=seats))
+        await fill_from_waitlist(event_id)
+    return next(q for q in await list_quotas(principal, event_id) if q.organisation_id == organisation_id)
+
+
+async def remove_quota(principal: Principal, event_id: int, organisation_id: int) -> None:
+    async with write_transaction():
+        await get_event_row(principal, event_id)
+        if not await Quota.exists().where(
+            (Quota.event == event_id) & (Quota.organisation == organisation_id)
+        ):
+            raise NotFound("quota")
+        await _lock_event(event_id)
+        await Quota.delete().where((Quota.event == event_id) & (Quota.organisation == organisation_id))
+        await fill_from_waitlist(event_id)

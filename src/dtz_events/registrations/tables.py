@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from piccolo.columns import ForeignKey, Integer, Serial, Timestamptz, Varchar
+from piccolo.columns.base import OnDelete
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from dtz_events.accounts.tables import Account
+from dtz_events.events.tables import Event
+from dtz_events.partners.tables import Organisation, Person
+
+
+class Registration(Table):
+    id: Serial
+    event = ForeignKey(Event, on_delete=OnDelete.cascade, index=True)
+    person = ForeignKey(Person, on_delete=OnDelete.cascade, index=True)
+    organisation = ForeignKey(Organisation, on_delete=OnDelete.restrict, index=True)
+    status = Varchar(length=20, index=True)
+    rsvp = Varchar(length=20, default="needs_action")
+    # Arrival order: the waiting list is served by (queued_at, id).
+    queued_at = Timestamptz(default=TimestamptzNow())
+    status_changed_at = Timestamptz(default=TimestamptzNow())
+    checked_in_at = Timestamptz(null=True, default=None)
+    registered_by = ForeignKey(Account, on_delete=OnDelete.set_null, null=True, default=None)
+
+
+class Quota(Table):
+    """Seats of an event reserved for, and limited to, one partner organisation."""
+
+    id: Serial
+    event = ForeignKey(Event, on_delete=OnDelete.cascade, index=True)
+    organisation = ForeignKey(Organisation, on_delete=OnDelete.cascade, index=True)
+    seats = Integer()

@@ -1,0 +1,45 @@
+"""Every table of every domain, in dependency order, for the Piccolo app and the migrations check."""
+
+from __future__ import annotations
+
+from piccolo.table import Table
+
+
+def all_tables() -> list[type[Table]]:
+    from dtz_events.accounts.tables import Account, ApiKey
+    from dtz_events.events.tables import Event, EventTheme
+    from dtz_events.partners.tables import (
+        Organisation,
+        OrganisationProgramme,
+        OrganisationTheme,
+        Person,
+        Programme,
+        Theme,
+    )
+    from dtz_events.registrations.tables import Quota, Registration
+
+    return [
+        Programme,
+        Theme,
+        Organisation,
+        OrganisationProgramme,
+        OrganisationTheme,
+        Person,
+        Account,
+        ApiKey,
+        Event,
+        EventTheme,
+        Registration,
+        Quota,
+    ]
+
+
+# Composite unique indexes, created by raw SQL in the migrations: Piccolo's Unique constraint is added with
+# ALTER TABLE ... ADD CONSTRAINT, which SQLite does not have. A test checks that each exists.
+COMPOSITE_UNIQUE_INDEXES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "organisation_programme_unique": ("organisation_programme", ("organisation", "programme")),
+    "organisation_theme_unique": ("organisation_theme", ("organisation", "theme")),
+    "event_theme_unique": ("event_theme", ("event", "theme")),
+    "registration_event_person_unique": ("registration", ("event", "person")),
+    "quota_event_organisation_unique": ("quota", ("event", "organisation")),
+}

@@ -1,0 +1,3 @@
+"""Imports every domain's actors. Import only after `setup_broker`."""
+
+from __future__ import annotations
