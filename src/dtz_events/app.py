@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,15 +18,18 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.response import Redirect
 
-from dtz_events import __version__
+from dtz_events import __version__, scheduler
 from dtz_events.accounts.controllers import AccountController, ApiKeyController, AuthController
 from dtz_events.accounts.middleware import PrincipalMiddleware
+from dtz_events.broker import make_broker
 from dtz_events.core import db
 from dtz_events.core.auth import PUBLIC, roles, roles_guard
+from dtz_events.core.dispatch import BrokerDispatcher, InProcessDispatcher, set_dispatcher
 from dtz_events.core.errors import EXCEPTION_HANDLERS
 from dtz_events.core.health import HealthController
 from dtz_events.core.schemas import strict_body
 from dtz_events.events.controllers import EventController
+from dtz_events.mail.services import configure as configure_mail
 from dtz_events.partners.controllers import OrganisationController, PersonController, TagController
 from dtz_events.registrations.controllers import EventRegistrationController, RegistrationController
 from dtz_events.settings import Settings
@@ -48,17 +53,41 @@ async def root() -> Redirect:
     return Redirect("/schema")
 
 
+@asynccontextmanager
+async def background_work(settings: Settings) -> AsyncIterator[None]:
+    """Embedded: an in-process worker and scheduler in this loop. Production: only a broker to send to."""
+    if not settings.embedded_broker:
+        set_dispatcher(BrokerDispatcher(make_broker(settings)))
+        yield
+        set_dispatcher(None)
+        return
+    worker = InProcessDispatcher()
+    worker.start()
+    set_dispatcher(worker)
+    scheduler_task = asyncio.create_task(scheduler.run_loop())
+    try:
+        yield
+    finally:
+        scheduler_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await scheduler_task
+        set_dispatcher(None)
+        await worker.stop()
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         owns_pool = await db.connect(settings)
-        try:
-            yield
-        finally:
-            if owns_pool:
-                await db.disconnect()
+        configure_mail(settings)
+        async with background_work(settings):
+            try:
+                yield
+            finally:
+                if owns_pool:
+                    await db.disconnect()
 
     session = CookieBackendConfig(
         secret=hashlib.sha256(settings.secret_key.encode()).digest(),

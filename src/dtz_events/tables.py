@@ -8,6 +8,7 @@ from piccolo.table import Table
 def all_tables() -> list[type[Table]]:
     from dtz_events.accounts.tables import Account, ApiKey
     from dtz_events.events.tables import Event, EventTheme
+    from dtz_events.mail.tables import OutboxMessage
     from dtz_events.partners.tables import (
         Organisation,
         OrganisationProgramme,
@@ -16,7 +17,7 @@ def all_tables() -> list[type[Table]]:
         Programme,
         Theme,
     )
-    from dtz_events.registrations.tables import Quota, Registration
+    from dtz_events.registrations.tables import LinkToken, Quota, Registration
 
     return [
         Programme,
@@ -31,6 +32,8 @@ def all_tables() -> list[type[Table]]:
         EventTheme,
         Registration,
         Quota,
+        LinkToken,
+        OutboxMessage,
     ]
 
 

@@ -1,3 +1,7 @@
 """Imports every domain's actors. Import only after `setup_broker`."""
 
 from __future__ import annotations
+
+from dtz_events.mail import tasks as mail_tasks
+
+__all__ = ["mail_tasks"]

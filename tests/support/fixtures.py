@@ -20,6 +20,7 @@ from dtz_events.app import create_app
 from dtz_events.core.auth import Principal, Role
 from dtz_events.core.clock import LOCAL_TZ
 from dtz_events.settings import Settings
+from tests.support.smtp import SmtpSink
 
 Client = httpx.AsyncClient
 
@@ -241,3 +242,52 @@ async def build_world(client: httpx.AsyncClient) -> World:
 @pytest.fixture
 async def world(client: httpx.AsyncClient) -> World:
     return await build_world(client)
+
+
+@dataclass
+class MailEnv:
+    """A running SMTP sink, the mail machinery pointed at it, and an in-process worker in this loop."""
+
+    sink: SmtpSink
+    settings: Settings
+
+    async def flush(self, rounds: int = 20) -> None:
+        """Dispatch and deliver until nothing is left queued and due."""
+        from dtz_events.core.clock import utcnow
+        from dtz_events.core.dispatch import _current
+        from dtz_events.mail.services import sweep
+        from dtz_events.mail.tables import OutboxMessage
+
+        worker = _current
+        for _ in range(rounds):
+            if worker is not None:
+                await worker.drain()  # type: ignore[attr-defined]
+            due = await OutboxMessage.count().where(
+                (OutboxMessage.status == "queued") & (OutboxMessage.next_attempt_at <= utcnow())
+            )
+            if not due:
+                return
+            await sweep(utcnow())
+
+
+@pytest.fixture
+async def mail_env(settings: Settings) -> AsyncIterator[MailEnv]:
+    from dataclasses import replace
+
+    from dtz_events.core.dispatch import InProcessDispatcher, set_dispatcher
+    from dtz_events.mail.services import configure
+
+    sink = SmtpSink(free_port())
+    sink.start()
+    mail_settings = replace(settings, smtp_url=sink.url)
+    configure(mail_settings, retry_base=0.2, claim_timeout=5)
+    worker = InProcessDispatcher()
+    worker.start()
+    set_dispatcher(worker)
+    try:
+        yield MailEnv(sink=sink, settings=mail_settings)
+    finally:
+        set_dispatcher(None)
+        await worker.stop()
+        sink.stop()
+        configure(settings)

@@ -48,6 +48,8 @@ async def roles_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: B
     allowed: frozenset[Role] | None = handler.opt.get("roles")
     if allowed is None and connection.scope["path"].startswith(OPENAPI_PATH):
         return  # the API documentation is public
+    if allowed is None and is_automatic_options(handler):
+        return  # Litestar's own OPTIONS answer (an Allow header) reveals nothing
     if allowed is None:
         raise RuntimeError(f"route handler {handler.handler_name} declares no roles")
     if not allowed:
@@ -57,6 +59,12 @@ async def roles_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: B
         raise Unauthorized("log in or send an API key")
     if principal.role not in allowed:
         raise Forbidden("your role may not do this")
+
+
+def is_automatic_options(handler: BaseRouteHandler) -> bool:
+    """The OPTIONS handler Litestar adds to every path; it cannot carry `opt["roles"]`."""
+    qualname = getattr(handler.fn, "__qualname__", "")
+    return qualname == "HTTPRoute.create_options_handler.<locals>.options_handler"
 
 
 def roles(*allowed: frozenset[Role] | Role) -> dict[str, frozenset[Role]]:

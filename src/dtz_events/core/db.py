@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from piccolo.engine.base import Engine
@@ -80,16 +81,38 @@ async def disconnect() -> None:
         await db.close_connection_pool()
 
 
+_after_commit: ContextVar[list[Callable[[], None]] | None] = ContextVar("after_commit", default=None)
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Run `callback` once the outermost write_transaction() commits (at once outside of one)."""
+    pending = _after_commit.get()
+    if pending is None:
+        callback()
+    else:
+        pending.append(callback)
+
+
 @asynccontextmanager
 async def write_transaction() -> AsyncIterator[Any]:
-    """A transaction that serialises writers: row locks on PostgreSQL, BEGIN IMMEDIATE on SQLite."""
+    """A transaction that serialises writers: row locks on PostgreSQL, BEGIN IMMEDIATE on SQLite.
+    Callbacks given to after_commit() inside it run after the commit, never after a rollback."""
     db = engine()
-    if isinstance(db, SQLiteEngine):
-        async with db.transaction(transaction_type=TransactionType.immediate) as txn:
-            yield txn
-    else:
-        async with db.transaction() as txn:
-            yield txn
+    outermost = _after_commit.get() is None
+    token = _after_commit.set([]) if outermost else None
+    try:
+        if isinstance(db, SQLiteEngine):
+            async with db.transaction(transaction_type=TransactionType.immediate) as txn:
+                yield txn
+        else:
+            async with db.transaction() as txn:
+                yield txn
+        callbacks = (_after_commit.get() or []) if outermost else []
+    finally:
+        if token is not None:
+            _after_commit.reset(token)
+    for callback in callbacks:
+        callback()
 
 
 async def ping() -> bool:

@@ -13,7 +13,7 @@ from piccolo.query.functions.aggregate import Count
 from dtz_events.core.auth import Principal, Role
 from dtz_events.core.clock import LOCAL_TZ, local, local_or_none, utcnow
 from dtz_events.core.db import write_transaction
-from dtz_events.core.errors import Conflict, InvalidInput, NotFound
+from dtz_events.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from dtz_events.core.schemas import Page, Pagination, page_out
 from dtz_events.events.schemas import (
     EventCreate,
@@ -25,6 +25,8 @@ from dtz_events.events.schemas import (
     Visibility,
 )
 from dtz_events.events.tables import Event, EventTheme
+from dtz_events.mail.schemas import EmailKind
+from dtz_events.mail.services import queue_for_event
 from dtz_events.partners.services import tag_ids
 from dtz_events.partners.tables import Programme, Theme
 from dtz_events.registrations.tables import Registration
@@ -76,7 +78,7 @@ async def get_event_row(principal: Principal | None, event_id: int) -> dict[str,
 async def managed_event_row(principal: Principal, event_id: int) -> dict[str, Any]:
     row = await get_event_row(principal, event_id)
     if not can_manage(principal, EventKind(row["kind"])):
-        raise NotFound("event")
+        raise Forbidden("your role may only manage board sessions")  # the event is visible: no 404
     return row
 
 
@@ -304,6 +306,8 @@ async def update_event(principal: Principal, event_id: int, data: EventUpdate) -
             await EventTheme.delete().where(EventTheme.event == event_id)
             if theme_ids:
                 await EventTheme.insert(*(EventTheme(event=event_id, theme=t) for t in theme_ids))
+        if material:
+            await queue_for_event(event_id, EmailKind.event_changed, ["confirmed", "invited"])
         if "capacity" in changes:
             await fill_from_waitlist(event_id)
     return await get_event(principal, event_id)
@@ -332,6 +336,10 @@ async def _transition(
         if to is EventStatus.cancelled and current is EventStatus.published:
             values[Event.sequence] = Event.sequence + 1
         await Event.update(values).where(Event.id == event_id)
+        if to is EventStatus.published:
+            await queue_for_event(event_id, None, ["confirmed", "invited", "waitlisted"])
+        elif to is EventStatus.cancelled and current is EventStatus.published:
+            await queue_for_event(event_id, EmailKind.event_cancelled, ["confirmed", "invited", "waitlisted"])
     return await get_event(principal, event_id)
 
 

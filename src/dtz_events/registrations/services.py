@@ -4,7 +4,7 @@ registrations never overbook the event or a partner's quota; the rest wait in ar
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from piccolo.custom_types import Combinable
@@ -18,6 +18,8 @@ from dtz_events.core.schemas import Page, Pagination, page_out
 from dtz_events.events.schemas import EventKind, EventStatus, Visibility
 from dtz_events.events.services import can_manage, get_event_row
 from dtz_events.events.tables import Event
+from dtz_events.mail.schemas import EmailKind
+from dtz_events.mail.services import queue_for_registrations, queue_reminders
 from dtz_events.partners.tables import Organisation, Person
 from dtz_events.registrations.schemas import (
     ACTIVE_STATUSES,
@@ -102,8 +104,13 @@ async def fill_from_waitlist(event_id: int) -> list[int]:
     if promoted:
         now = utcnow()
         await Registration.update(
-            {Registration.status: RegistrationStatus.confirmed.value, Registration.status_changed_at: now}
+            {
+                Registration.status: RegistrationStatus.confirmed.value,
+                Registration.status_changed_at: now,
+                Registration.revision: Registration.revision + 1,
+            }
         ).where(Registration.id.is_in(promoted))
+        await queue_for_registrations(promoted, EmailKind.promoted)
     return promoted
 
 
@@ -111,8 +118,12 @@ async def fill_from_waitlist(event_id: int) -> list[int]:
 
 
 def _visible_registrations(principal: Principal) -> list[Combinable]:
-    if principal.is_partner:
-        return [Registration.organisation == principal.organisation_id]
+    if principal.is_partner:  # as for events: never board sessions or drafts, even of their own people
+        return [
+            Registration.organisation == principal.organisation_id,
+            Registration.event.kind != EventKind.board_session.value,
+            Registration.event.status != EventStatus.draft.value,
+        ]
     if principal.role is Role.board_secretary:
         return [Registration.event.kind == EventKind.board_session.value]
     return []
@@ -224,11 +235,11 @@ async def register(
         raise InvalidInput(field, "a person appears twice")
     await get_event_row(principal, event_id)  # 404 for events the caller may not see
     people = await _people(principal, person_ids, field)
-    now = utcnow()
     async with write_transaction():
         event = await _lock_event(event_id)
         if event is None:
             raise NotFound("event")
+        now = utcnow()  # under the lock, so that (queued_at, id) is the order in which seats were handed out
         _check_may_register(principal, event, now)
         existing = {
             r["person"]: r
@@ -266,13 +277,14 @@ async def register(
             }
             if person_id in existing:
                 row["id"] = existing[person_id]["id"]
-                await Registration.update(
-                    {getattr(Registration, k): v for k, v in row.items() if k != "id"}
-                ).where(Registration.id == row["id"])
+                values = {getattr(Registration, k): v for k, v in row.items() if k != "id"}
+                values[Registration.revision] = Registration.revision + 1
+                await Registration.update(values).where(Registration.id == row["id"])
             else:
                 inserted = await Registration.insert(Registration(**row)).returning(Registration.id)
                 row["id"] = inserted[0]["id"]
             results.append(registration_out(row, person_name=person["name"]))
+        await queue_for_registrations([r.id for r in results])
     return results
 
 
@@ -291,8 +303,13 @@ async def cancel_registration(principal: Principal, registration_id: int) -> Reg
             {
                 Registration.status: RegistrationStatus.cancelled.value,
                 Registration.status_changed_at: utcnow(),
+                Registration.revision: Registration.revision + 1,
             }
         ).where(Registration.id == registration_id)
+        had_calendar_entry = row["status"] != RegistrationStatus.waitlisted.value
+        await queue_for_registrations(
+            [registration_id], EmailKind.registration_cancelled, with_calendar=had_calendar_entry
+        )
         if row["status"] == RegistrationStatus.confirmed.value:
             await fill_from_waitlist(current.event_id)
     return await get_registration(principal, registration_id)
@@ -362,3 +379,22 @@ async def remove_quota(principal: Principal, event_id: int, organisation_id: int
         await _lock_event(event_id)
         await Quota.delete().where((Quota.event == event_id) & (Quota.organisation == organisation_id))
         await fill_from_waitlist(event_id)
+
+
+# ---------------------------------------------------------------- due work
+
+
+async def queue_due_reminders(now: datetime) -> int:
+    """Scheduler job: reminders for published events whose reminder time has come and that have not begun."""
+    horizon = now + timedelta(hours=24 * 60)
+    events = await Event.select(Event.id, Event.starts_at, Event.reminder_hours).where(
+        (Event.status == EventStatus.published.value)
+        & (Event.starts_at > now)
+        & (Event.starts_at <= horizon)
+        & (Event.reminder_hours > 0)
+    )
+    queued = 0
+    for event in events:
+        if event["starts_at"] - timedelta(hours=event["reminder_hours"]) <= now:
+            queued += len(await queue_reminders(event["id"], event["starts_at"]))
+    return queued

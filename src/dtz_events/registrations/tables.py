@@ -22,6 +22,9 @@ class Registration(Table):
     status_changed_at = Timestamptz(default=TimestamptzNow())
     checked_in_at = Timestamptz(null=True, default=None)
     registered_by = ForeignKey(Account, on_delete=OnDelete.set_null, null=True, default=None)
+    # Raised on every status change: keys the emails about that change, and (added to the event's
+    # sequence) gives this attendee's calendar copy a SEQUENCE that only goes up.
+    revision = Integer(default=0)
 
 
 class Quota(Table):
@@ -31,3 +34,16 @@ class Quota(Table):
     event = ForeignKey(Event, on_delete=OnDelete.cascade, index=True)
     organisation = ForeignKey(Organisation, on_delete=OnDelete.cascade, index=True)
     seats = Integer()
+
+
+class LinkToken(Table):
+    """A participant link (RSVP, calendar feed): a random token kept as its digest, one purpose, revocable."""
+
+    id: Serial
+    purpose = Varchar(length=20, index=True)
+    digest = Varchar(length=64, unique=True)
+    person = ForeignKey(Person, on_delete=OnDelete.cascade, null=True, default=None, index=True)
+    organisation = ForeignKey(Organisation, on_delete=OnDelete.cascade, null=True, default=None)
+    registration = ForeignKey(Registration, on_delete=OnDelete.cascade, null=True, default=None, index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    revoked_at = Timestamptz(null=True, default=None)

@@ -1,0 +1,98 @@
+"""Hands work to the workers after the transaction that caused it commits.
+
+Production: a Dramatiq message on Redis or RabbitMQ, built by actor name, so the web process needs no actor
+imports. Embedded: an asyncio queue consumed in the web process's own loop (sharing its connection pool).
+No dispatcher (a CLI command): nothing is sent, and the scheduler's sweep finds the work later."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+import dramatiq
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[..., Awaitable[Any]]
+
+# Actor name -> the service function it calls; the one table both the Dramatiq actors and the in-process
+# worker are built from (see dtz_events.tasks).
+HANDLERS: dict[str, tuple[str, Handler]] = {}
+
+
+def handler(actor_name: str, queue_name: str = "default") -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        HANDLERS[actor_name] = (queue_name, fn)
+        return fn
+
+    return register
+
+
+class Dispatcher(Protocol):
+    def send(self, actor_name: str, *args: Any) -> None: ...
+
+
+class BrokerDispatcher:
+    def __init__(self, broker: dramatiq.Broker) -> None:
+        self.broker = broker
+
+    def send(self, actor_name: str, *args: Any) -> None:
+        queue_name = HANDLERS[actor_name][0] if actor_name in HANDLERS else "default"
+        message: dramatiq.Message[Any] = dramatiq.Message(
+            queue_name=queue_name, actor_name=actor_name, args=args, kwargs={}, options={}
+        )
+        try:
+            self.broker.enqueue(message)
+        except Exception:  # the row is in the database: the sweep will dispatch it again
+            logger.exception("could not enqueue %s; the scheduler's sweep will retry", actor_name)
+
+
+class InProcessDispatcher:
+    """The embedded worker: runs handlers in this event loop, a few at a time."""
+
+    def __init__(self, concurrency: int = 2) -> None:
+        self.queue: asyncio.Queue[tuple[str, tuple[Any, ...]]] = asyncio.Queue()
+        self.concurrency = concurrency
+        self.tasks: list[asyncio.Task[None]] = []
+
+    def send(self, actor_name: str, *args: Any) -> None:
+        self.queue.put_nowait((actor_name, args))
+
+    async def _consume(self) -> None:
+        while True:
+            actor_name, args = await self.queue.get()
+            try:
+                await HANDLERS[actor_name][1](*args)
+            except Exception:
+                logger.exception("in-process job %s failed", actor_name)
+            finally:
+                self.queue.task_done()
+
+    def start(self) -> None:
+        self.tasks = [asyncio.create_task(self._consume()) for _ in range(self.concurrency)]
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def drain(self) -> None:
+        await self.queue.join()
+
+
+_current: Dispatcher | None = None
+
+
+def set_dispatcher(dispatcher: Dispatcher | None) -> None:
+    global _current
+    _current = dispatcher
+
+
+def dispatch(actor_name: str, *args: Any) -> None:
+    if _current is not None:
+        _current.send(actor_name, *args)

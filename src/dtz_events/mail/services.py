@@ -1,0 +1,512 @@
+"""The outbox: emails are rows first, written with the change that causes them; workers claim, render,
+send and mark them. See DESIGN.md, Outbox."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import smtplib
+from datetime import datetime, timedelta
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, formataddr, parseaddr
+from typing import Any
+
+from piccolo.query.functions.aggregate import Count
+
+from dtz_events.core import ical
+from dtz_events.core.clock import local, local_or_none, utcnow
+from dtz_events.core.db import after_commit, is_postgres
+from dtz_events.core.dispatch import dispatch, handler
+from dtz_events.core.schemas import Page, Pagination, page_out
+from dtz_events.core.templating import format_when, one_line, render_email
+from dtz_events.events.tables import Event
+from dtz_events.mail.schemas import (
+    CALENDAR_METHOD,
+    KIND_FOR_STATUS,
+    EmailKind,
+    OutboxCounts,
+    OutboxOut,
+    OutboxStatus,
+)
+from dtz_events.mail.smtp import SmtpConfig, SmtpRejected, SmtpSession
+from dtz_events.mail.tables import OutboxMessage
+from dtz_events.partners.tables import Person
+from dtz_events.registrations.links import LinkPurpose, create_link
+from dtz_events.registrations.tables import Registration
+from dtz_events.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+SEND_ACTOR = "mail.send"
+BATCH_SIZE = 50
+KIND_LABELS = {
+    "promotion_day": {"nl": "Techniekpromotiedag", "en": "Technology promotion day"},
+    "network_meeting": {"nl": "Netwerkbijeenkomst", "en": "Business network meeting"},
+    "board_session": {"nl": "Bestuurlijk Overleg", "en": "Board session"},
+}
+
+
+class MailSettings:
+    """What the mail machinery reads from the settings; set by the app and the worker at start."""
+
+    settings = Settings.from_env()
+    retry_base = timedelta(seconds=30)
+    retry_max = timedelta(hours=1)
+    claim_timeout = timedelta(minutes=5)
+    redispatch_after = timedelta(seconds=60)
+
+
+def configure(
+    settings: Settings, *, retry_base: float | None = None, claim_timeout: float | None = None
+) -> None:
+    import os
+
+    MailSettings.settings = settings
+    base = retry_base if retry_base is not None else float(os.environ.get("DTZ_MAIL_RETRY_SECONDS", "30"))
+    claim = (
+        claim_timeout if claim_timeout is not None else float(os.environ.get("DTZ_MAIL_CLAIM_TIMEOUT", "300"))
+    )
+    MailSettings.retry_base = timedelta(seconds=base)
+    MailSettings.claim_timeout = timedelta(seconds=claim)
+    MailSettings.redispatch_after = timedelta(seconds=max(2 * base, 5))
+
+
+# ---------------------------------------------------------------- queueing
+
+
+def _kind_sql(kind: EmailKind | None) -> tuple[str, list[Any]]:
+    if kind is not None:
+        return "{}", [kind.value]
+    cases = " ".join(f"WHEN '{status}' THEN '{k.value}'" for status, k in KIND_FOR_STATUS.items())
+    return f"(CASE r.status {cases} END)", []
+
+
+def _method_sql(kind: EmailKind | None, with_calendar: bool = True) -> str:
+    """The iTIP method for each row: none for people without a calendar entry (waiting list)."""
+    if not with_calendar:
+        return "NULL"
+    if kind is None:
+        return (
+            "(CASE r.status WHEN 'confirmed' THEN 'REQUEST' WHEN 'invited' THEN 'REQUEST' "
+            "WHEN 'cancelled' THEN 'CANCEL' END)"
+        )
+    method = CALENDAR_METHOD.get(kind)
+    if method is None:
+        return "NULL"
+    return f"(CASE WHEN r.status IN ('confirmed', 'invited', 'cancelled') THEN '{method}' END)"
+
+
+async def _queue(
+    where_sql: str,
+    where_params: list[Any],
+    kind: EmailKind | None,
+    key_by_sequence: bool,
+    with_calendar: bool = True,
+    key_suffix: str | None = None,
+) -> list[int]:
+    kind_expr, kind_params = _kind_sql(kind)
+    suffix = key_suffix or ("':sequence ' || e.sequence" if key_by_sequence else "':revision ' || r.revision")
+    now = utcnow()
+    method = _method_sql(kind, with_calendar)
+    sql = f"""
+        INSERT INTO outbox (dedup_key, kind, language, recipient_email, recipient_name, person, event,
+                            registration, sequence, ics_method, status, attempts, next_attempt_at,
+                            created_at, dispatched_at)
+        SELECT {kind_expr} || ':registration ' || r.id || {suffix}, {kind_expr}, p.language, p.email, p.name,
+               p.id, e.id, r.id, e.sequence + r.revision, {method}, 'queued', 0, {{}}, {{}}, {{}}
+        FROM registration r JOIN person p ON p.id = r.person JOIN event e ON e.id = r.event
+        WHERE e.status IN ('published', 'cancelled') AND {where_sql}
+        ON CONFLICT (dedup_key) DO NOTHING
+        RETURNING id
+    """
+    params = [*kind_params, *kind_params, now, now, now, *where_params]
+    rows = await OutboxMessage.raw(sql, *params)
+    ids = sorted(r["id"] for r in rows)
+    if ids:
+        after_commit(lambda: dispatch_ids(ids))
+    return ids
+
+
+def _in_list(values: list[Any]) -> tuple[str, list[Any]]:
+    return "(" + ", ".join("{}" for _ in values) + ")", list(values)
+
+
+async def queue_for_registrations(
+    registration_ids: list[int], kind: EmailKind | None = None, *, with_calendar: bool = True
+) -> list[int]:
+    """Queue the email each registration's current status calls for (or `kind`), if its event is published."""
+    if not registration_ids:
+        return []
+    in_sql, params = _in_list(registration_ids)
+    return await _queue(f"r.id IN {in_sql}", params, kind, key_by_sequence=False, with_calendar=with_calendar)
+
+
+async def queue_for_event(event_id: int, kind: EmailKind | None, statuses: list[str]) -> list[int]:
+    """Fan out to the event's registrations in these statuses, with one INSERT ... SELECT."""
+    in_sql, params = _in_list(statuses)
+    by_sequence = kind in (EmailKind.event_changed, EmailKind.event_cancelled)
+    return await _queue(f"r.event = {{}} AND r.status IN {in_sql}", [event_id, *params], kind, by_sequence)
+
+
+async def queue_reminders(event_id: int, starts_at: datetime) -> list[int]:
+    """Reminders to confirmed people who have not declined; keyed by the start time, so a moved event
+    gets reminders for its new time and a second tick adds none."""
+    suffix = f"':starts {int(starts_at.timestamp())}'"
+    return await _queue(
+        "r.event = {} AND r.status = 'confirmed' AND r.rsvp <> 'declined' AND e.status = 'published'",
+        [event_id],
+        EmailKind.reminder,
+        key_by_sequence=False,
+        key_suffix=suffix,
+    )
+
+
+def dispatch_ids(ids: list[int]) -> None:
+    for start in range(0, len(ids), BATCH_SIZE):
+        dispatch(SEND_ACTOR, ids[start : start + BATCH_SIZE])
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def _event_context(event: dict[str, Any], language: str) -> dict[str, Any]:
+    place = [event["venue"], event["address"], event["municipality"] or ""]
+    return {
+        "title": event["title"],
+        "kind": event["kind"],
+        "kind_label": KIND_LABELS[event["kind"]][language],
+        "description": event["description"],
+        "venue": event["venue"],
+        "address": event["address"],
+        "municipality": event["municipality"],
+        "location": ", ".join(one_line(p) for p in place if p and p.strip()),
+        "when": format_when(event["starts_at"], event["ends_at"], language),
+        "starts_at": local(event["starts_at"]),
+        "ends_at": local(event["ends_at"]),
+    }
+
+
+def calendar_entry(event: dict[str, Any], sequence: int, cancelled: bool) -> ical.CalendarEntry:
+    place = [event["venue"], event["address"], event["municipality"] or ""]
+    return ical.CalendarEntry(
+        uid=event["calendar_uid"],
+        sequence=sequence,
+        title=event["title"],
+        starts_at=event["starts_at"],
+        ends_at=event["ends_at"],
+        location=", ".join(p for p in place if p),
+        description=event["description"],
+        category=event["kind"].replace("_", "-").upper(),
+        cancelled=cancelled,
+    )
+
+
+async def _render(row: dict[str, Any], event: dict[str, Any] | None) -> dict[Any, Any]:
+    settings = MailSettings.settings
+    language = row["language"]
+    kind = EmailKind(row["kind"])
+    rsvp = None
+    if (
+        event is not None
+        and row["registration"]
+        and kind
+        not in (
+            EmailKind.registration_cancelled,
+            EmailKind.event_cancelled,
+            EmailKind.waitlisted,
+        )
+    ):
+        token = await create_link(
+            LinkPurpose.rsvp, registration_id=row["registration"], person_id=row["person"]
+        )
+        base = f"{settings.base_url}/rsvp/{token}"
+        rsvp = {answer: f"{base}?answer={answer}" for answer in ("accepted", "tentative", "declined")}
+    context = {
+        "person": {"name": row["recipient_name"]},
+        "event": _event_context(event, language) if event else None,
+        "rsvp": rsvp,
+        "has_calendar": bool(row["ics_method"]),
+        "organiser_email": parseaddr(settings.mail_from)[1],
+        "base_url": settings.base_url,
+        "reminder_hours": event["reminder_hours"] if event else 0,
+    }
+    email = render_email(kind.template, language, context)
+    values: dict[Any, Any] = {
+        OutboxMessage.subject: email.subject,
+        OutboxMessage.text_body: email.text,
+        OutboxMessage.html_body: email.html,
+    }
+    if row["ics_method"] and event is not None:
+        method = ical.Method(row["ics_method"])
+        partstat = ical.PartStat.needs_action
+        values[OutboxMessage.ics] = ical.invitation(
+            calendar_entry(event, row["sequence"], cancelled=method is ical.Method.cancel),
+            method,
+            organizer=ical.Party(email=settings.rsvp_address, name="Dutch TechZone"),
+            attendee=ical.Party(email=row["recipient_email"], name=row["recipient_name"]),
+            partstat=partstat,
+        ).decode()
+    return values
+
+
+async def _render_missing(ids: list[int]) -> None:
+    rows = await OutboxMessage.select().where(OutboxMessage.id.is_in(ids) & OutboxMessage.subject.is_null())
+    if not rows:
+        return
+    event_ids = list({r["event"] for r in rows if r["event"]})
+    events = {e["id"]: e for e in await Event.select().where(Event.id.is_in(event_ids))} if event_ids else {}
+    for row in rows:
+        values = await _render(row, events.get(row["event"]))
+        await OutboxMessage.update(values).where(OutboxMessage.id == row["id"])
+
+
+def compose(row: dict[str, Any], settings: Settings) -> EmailMessage:
+    """The MIME message: multipart/mixed > multipart/alternative (text, html, text/calendar) + invite.ics."""
+    message = EmailMessage(policy=SMTP)
+    message["From"] = settings.mail_from
+    name = one_line(row["recipient_name"] or "")
+    message["To"] = formataddr((name, row["recipient_email"])) if name else row["recipient_email"]
+    message["Subject"] = one_line(row["subject"] or "")
+    message["Date"] = format_datetime(utcnow())
+    message["Message-ID"] = (
+        f"<outbox-{row['id']}.{row['dedup_key'].__hash__() & 0xFFFFFFFF:x}@{settings.host}>"
+    )
+    message["Auto-Submitted"] = "auto-generated"
+    message["Reply-To"] = (
+        Address(addr_spec=settings.rsvp_address) if settings.rsvp_address else settings.mail_from
+    )
+    message.set_content(row["text_body"] or "", subtype="plain", cte="quoted-printable")
+    message.add_alternative(row["html_body"] or "", subtype="html", cte="quoted-printable")
+    if row["ics"]:
+        method = row["ics_method"]
+        message.add_alternative(row["ics"], subtype="calendar", cte="base64", params={"method": method})
+        message.add_attachment(
+            row["ics"].encode(),
+            maintype="application",
+            subtype="ics",
+            filename="invite.ics",
+        )
+    message["Content-Language"] = row["language"]  # after the body: set_content drops Content-* headers
+    return message
+
+
+# ---------------------------------------------------------------- sending
+
+
+def _backoff(attempts: int) -> timedelta:
+    delay: timedelta = MailSettings.retry_base * (2 ** max(attempts - 1, 0))
+    return min(delay, MailSettings.retry_max)
+
+
+async def _claim(ids: list[int], token: str) -> list[int]:
+    now = utcnow()
+    rows = (
+        await OutboxMessage.update(
+            {
+                OutboxMessage.status: OutboxStatus.sending.value,
+                OutboxMessage.claimed_at: now,
+                OutboxMessage.claim_token: token,
+                OutboxMessage.attempts: OutboxMessage.attempts + 1,
+            }
+        )
+        .where(
+            OutboxMessage.id.is_in(ids),
+            OutboxMessage.status == OutboxStatus.queued.value,
+            OutboxMessage.next_attempt_at <= now,
+        )
+        .returning(OutboxMessage.id)
+    )
+    return sorted(r["id"] for r in rows)
+
+
+async def _set_status(ids: list[int], token: str, values: dict[Any, Any]) -> int:
+    rows = (
+        await OutboxMessage.update(values)
+        .where(OutboxMessage.id.is_in(ids), OutboxMessage.claim_token == token)
+        .returning(OutboxMessage.id)
+    )
+    return len(rows)
+
+
+async def _retry_later(rows: list[dict[str, Any]], token: str, error: str) -> None:
+    for row in rows:
+        await _set_status(
+            [row["id"]],
+            token,
+            {
+                OutboxMessage.status: OutboxStatus.queued.value,
+                OutboxMessage.next_attempt_at: utcnow() + _backoff(row["attempts"]),
+                OutboxMessage.dispatched_at: None,
+                OutboxMessage.last_error: error[:2000],
+                OutboxMessage.claim_token: None,
+            },
+        )
+
+
+async def _fail(row: dict[str, Any], token: str, error: str) -> None:
+    await _set_status(
+        [row["id"]],
+        token,
+        {OutboxMessage.status: OutboxStatus.failed.value, OutboxMessage.last_error: error[:2000]},
+    )
+
+
+@handler(SEND_ACTOR, queue_name="mail")
+async def deliver(ids: list[int]) -> None:
+    """Claim, render and send these outbox rows over one SMTP connection. Safe to call twice."""
+    token = secrets.token_hex(8)
+    claimed = await _claim(ids, token)
+    if not claimed:
+        return
+    await _render_missing(claimed)
+    rows = await OutboxMessage.select().where(OutboxMessage.id.is_in(claimed)).order_by(OutboxMessage.id)
+    settings = MailSettings.settings
+    if not settings.smtp_url:
+        await _set_status(
+            claimed, token, {OutboxMessage.status: OutboxStatus.held.value, OutboxMessage.sent_at: utcnow()}
+        )
+        return
+    session = SmtpSession(SmtpConfig.from_url(settings.smtp_url))
+    try:
+        await asyncio.to_thread(session.open)
+    except (OSError, smtplib.SMTPException) as exc:
+        await _retry_later(rows, token, f"SMTP connection failed: {exc}")
+        return
+    try:
+        for index, row in enumerate(rows):
+            if not await _send_one(session, row, token, settings):
+                await _retry_later(rows[index + 1 :], token, "SMTP connection lost during the batch")
+                return
+    finally:
+        await asyncio.to_thread(session.close)
+
+
+async def _send_one(session: SmtpSession, row: dict[str, Any], token: str, settings: Settings) -> bool:
+    """Sends one row; False when the connection is gone and the rest of the batch must wait."""
+    data = compose(row, settings).as_bytes()
+    sender = parseaddr(settings.mail_from)[1]
+    try:
+        await asyncio.to_thread(session.begin, sender, row["recipient_email"], data)
+    except SmtpRejected as exc:
+        if exc.permanent:
+            await _fail(row, token, str(exc))
+        else:
+            await _retry_later([row], token, str(exc))
+        return True
+    except (OSError, smtplib.SMTPException) as exc:
+        await _retry_later([row], token, f"SMTP error: {exc}")
+        session.abort()
+        return False
+    marked = await _set_status(
+        [row["id"]], token, {OutboxMessage.status: OutboxStatus.sent.value, OutboxMessage.sent_at: utcnow()}
+    )
+    if not marked:  # the sweep took the row back meanwhile: abandon this copy
+        session.abort()
+        return False
+    try:
+        code, reply = await asyncio.to_thread(session.finish)
+    except (OSError, smtplib.SMTPException) as exc:
+        # The final dot went out but no answer came: the server most likely has it. Re-sending could
+        # double it, so the row stays sent, with the doubt on record.
+        await _set_status([row["id"]], token, {OutboxMessage.last_error: f"no reply after DATA: {exc}"})
+        session.abort()
+        return False
+    if code >= 400:
+        await _set_status(
+            [row["id"]],
+            token,
+            {OutboxMessage.status: OutboxStatus.sending.value, OutboxMessage.sent_at: None},
+        )
+        error = f"{code} {reply}"
+        await (_fail(row, token, error) if code >= 500 else _retry_later([row], token, error))
+    return True
+
+
+# ---------------------------------------------------------------- the sweep
+
+
+async def sweep(now: datetime) -> int:
+    """Take back rows whose worker died, and dispatch rows whose message was lost or whose retry is due."""
+    await OutboxMessage.update(
+        {
+            OutboxMessage.status: OutboxStatus.queued.value,
+            OutboxMessage.claim_token: None,
+            OutboxMessage.dispatched_at: None,
+        }
+    ).where(
+        OutboxMessage.status == OutboxStatus.sending.value,
+        OutboxMessage.claimed_at < now - MailSettings.claim_timeout,
+    )
+    due = (
+        await OutboxMessage.select(OutboxMessage.id)
+        .where(
+            OutboxMessage.status == OutboxStatus.queued.value,
+            OutboxMessage.next_attempt_at <= now,
+            OutboxMessage.dispatched_at.is_null()
+            | (OutboxMessage.dispatched_at < now - MailSettings.redispatch_after),
+        )
+        .order_by(OutboxMessage.id)
+        .limit(5000)
+    )
+    ids = [r["id"] for r in due]
+    if ids:
+        await OutboxMessage.update({OutboxMessage.dispatched_at: now}).where(OutboxMessage.id.is_in(ids))
+        dispatch_ids(ids)
+    return len(ids)
+
+
+# ---------------------------------------------------------------- reading the outbox
+
+
+def outbox_out(row: dict[str, Any]) -> OutboxOut:
+    return OutboxOut(
+        id=row["id"],
+        kind=row["kind"],
+        language=row["language"],
+        recipient_email=row["recipient_email"],
+        recipient_name=row["recipient_name"],
+        subject=row["subject"],
+        status=OutboxStatus(row["status"]),
+        attempts=row["attempts"],
+        last_error=row["last_error"],
+        event_id=row["event"],
+        ics_method=row["ics_method"],
+        created_at=local(row["created_at"]),
+        sent_at=local_or_none(row["sent_at"]),
+    )
+
+
+_LIST_COLUMNS = [
+    c for c in OutboxMessage._meta.columns if c._meta.name not in ("text_body", "html_body", "ics")
+]
+
+
+async def list_outbox(pagination: Pagination, status: OutboxStatus | None = None) -> Page[OutboxOut]:
+    where = [OutboxMessage.status == status.value] if status else []
+    total = await OutboxMessage.count().where(*where)
+    rows = (
+        await OutboxMessage.select(*_LIST_COLUMNS)
+        .where(*where)
+        .order_by(OutboxMessage.id, ascending=False)
+        .limit(pagination.per_page)
+        .offset(pagination.offset)
+    )
+    return page_out([outbox_out(r) for r in rows], total, pagination)
+
+
+async def get_outbox_row(message_id: int) -> dict[str, Any] | None:
+    return await OutboxMessage.select().where(OutboxMessage.id == message_id).first()
+
+
+async def outbox_counts() -> OutboxCounts:
+    rows = await OutboxMessage.select(OutboxMessage.status, Count(alias="n")).group_by(OutboxMessage.status)
+    counts = OutboxCounts()
+    for row in rows:
+        setattr(counts, row["status"], row["n"])
+    return counts
+
+
+__all__ = ["Person", "Registration", "is_postgres"]

@@ -1,0 +1,900 @@
+"""Who may call what: every route of the app, called by every role, against an explicit table of codes.
+
+The table is the contract. A route that is not in it fails `test_every_route_is_in_the_table`, so a new
+endpoint cannot ship without someone deciding who may call it. Each row says, for one request, the code
+expected for each role in `ROLES`:
+
+- anonymous:      no credentials
+- admin, organiser, board_secretary: staff accounts
+- partner_own:    coordinator of organisation a, which owns the person, registration or organisation used
+- partner_other:  coordinator of organisation b, which must never learn that a's things exist (404)
+
+Path parameters and bodies come from factories that get the test's context and the role, so destructive
+requests (cancel, publish, revoke) act on a fresh resource per role and a 2xx is expected where allowed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from litestar import Litestar
+from litestar.handlers import HTTPRouteHandler
+from litestar.routes import HTTPRoute
+
+from dtz_events.accounts.schemas import AccountCreate
+from dtz_events.accounts.services import create_account, create_api_key
+from dtz_events.accounts.tables import ApiKey
+from dtz_events.app import create_app
+from dtz_events.core.auth import Role
+from dtz_events.core.errors import PROBLEM_JSON
+from dtz_events.partners.tables import Organisation, Person
+from dtz_events.registrations.tables import Quota, Registration
+from dtz_events.settings import Settings
+from tests.support.fixtures import World, at, build_world
+from tests.support.shared_world import app_client, empty_all_tables
+
+ROLES = ("anonymous", "admin", "organiser", "board_secretary", "partner_own", "partner_other")
+ACTOR_OF_ROLE = {
+    "anonymous": "anonymous",
+    "admin": "admin",
+    "organiser": "organiser",
+    "board_secretary": "board_secretary",
+    "partner_own": "partner_a",
+    "partner_other": "partner_b",
+}
+ROLE_OF = {
+    "admin": Role.admin,
+    "organiser": Role.organiser,
+    "board_secretary": Role.board_secretary,
+    "partner_own": Role.partner_coordinator,
+    "partner_other": Role.partner_coordinator,
+}
+STAFF_ROLES = ("admin", "organiser", "board_secretary")
+LOGIN_PASSWORD = "correct horse battery staple"
+
+
+# ---------------------------------------------------------------- the context every row works in
+
+
+@dataclass
+class Ctx:
+    client: httpx.AsyncClient
+    world: World
+    ids: dict[str, int]
+    serial: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def admin(self) -> dict[str, str]:
+        return self.world.actors["admin"].headers
+
+    def next(self) -> int:
+        return next(self.serial)
+
+
+async def _ok(response: httpx.Response, status: int) -> Any:
+    assert response.status_code == status, response.text
+    return response.json() if response.content else None
+
+
+async def new_event(ctx: Ctx, kind: str, *, publish: bool, started: bool = False) -> int:
+    n = ctx.next()
+    body: dict[str, Any] = {
+        "kind": kind,
+        "title": f"Matrix {kind} {n}",
+        "starts_at": at(-1 if started else 60, 9),
+        "ends_at": at(1 if started else 60, 17),
+    }
+    if kind != "board_session":
+        body["capacity"] = 40
+    event = await _ok(await ctx.client.post("/api/events", json=body, headers=ctx.admin), 201)
+    if publish:
+        await _ok(await ctx.client.post(f"/api/events/{event['id']}/publish", headers=ctx.admin), 200)
+    return int(event["id"])
+
+
+async def new_person(ctx: Ctx, org: str = "a") -> int:
+    n = ctx.next()
+    body = {
+        "name": f"Nieuwe Deelnemer {n}",
+        "email": f"deelnemer{n}@matrix.example",
+        "organisation_id": ctx.world.organisations[org],
+    }
+    return int((await _ok(await ctx.client.post("/api/people", json=body, headers=ctx.admin), 201))["id"])
+
+
+async def new_registration(ctx: Ctx, event: str, org: str = "a") -> int:
+    person_id = await new_person(ctx, org)
+    r = await ctx.client.post(
+        f"/api/events/{ctx.ids[event]}/registrations", json={"person_id": person_id}, headers=ctx.admin
+    )
+    return int((await _ok(r, 201))["id"])
+
+
+async def build_ctx(client: httpx.AsyncClient) -> Ctx:
+    world = await build_world(client)
+    ctx = Ctx(client=client, world=world, ids={})
+    ctx.ids.update({f"org_{k}": v for k, v in world.organisations.items()})
+    ctx.ids.update(world.people)
+    ctx.ids.update(world.events)
+    h = ctx.admin
+    public = {
+        "kind": "promotion_day",
+        "title": "Open Techniekdag Emmen",
+        "starts_at": at(25, 9),
+        "ends_at": at(25, 15),
+        "capacity": 100,
+        "visibility": "public",
+    }
+    ctx.ids["public"] = (await _ok(await client.post("/api/events", json=public, headers=h), 201))["id"]
+    await _ok(await client.post(f"/api/events/{ctx.ids['public']}/publish", headers=h), 200)
+    network = ctx.ids["network"]
+    people = [world.people[p] for p in ("a1", "b1", "c1")]
+    registered = await _ok(
+        await client.post(
+            f"/api/events/{network}/registrations/bulk", json={"person_ids": people}, headers=h
+        ),
+        201,
+    )
+    ctx.ids.update({f"reg_{p}": r["id"] for p, r in zip(("a1", "b1", "c1"), registered, strict=True)})
+    for key, event, person in [("reg_board_a2", "board", "a2"), ("reg_draft_a1", "promotion_draft", "a1")]:
+        r = await client.post(
+            f"/api/events/{ctx.ids[event]}/registrations", json={"person_id": world.people[person]}, headers=h
+        )
+        ctx.ids[key] = (await _ok(r, 201))["id"]
+    for org in ("a", "b"):
+        r = await client.put(
+            f"/api/events/{network}/quotas/{world.organisations[org]}", json={"seats": 5}, headers=h
+        )
+        await _ok(r, 200)
+    return ctx
+
+
+# ---------------------------------------------------------------- factories used by the table
+
+Factory = Callable[[Ctx, str], Awaitable[Any]]
+Check = Callable[[Ctx, str, Any], Awaitable[None]]
+
+
+def ids(**names: str) -> Factory:
+    """Path parameters from named things of the context: `ids(person_id="a1")`."""
+
+    async def factory(ctx: Ctx, role: str) -> dict[str, int]:
+        return {param: ctx.ids[name] for param, name in names.items()}
+
+    return factory
+
+
+def const(body: Any) -> Factory:
+    async def factory(ctx: Ctx, role: str) -> Any:
+        return body
+
+    return factory
+
+
+def no_params() -> Factory:
+    return const({})
+
+
+def fresh_event(kind: str, *, publish: bool, started: bool = False) -> Factory:
+    async def factory(ctx: Ctx, role: str) -> dict[str, int]:
+        return {"event_id": await new_event(ctx, kind, publish=publish, started=started)}
+
+    return factory
+
+
+def fresh_registration(event: str) -> Factory:
+    async def factory(ctx: Ctx, role: str) -> dict[str, int]:
+        return {"registration_id": await new_registration(ctx, event)}
+
+    return factory
+
+
+def fresh_person_body(many: int = 0) -> Factory:
+    """A person of organisation a who is not registered anywhere yet (one per role)."""
+
+    async def factory(ctx: Ctx, role: str) -> dict[str, Any]:
+        if many:
+            return {"person_ids": [await new_person(ctx) for _ in range(many)]}
+        return {"person_id": await new_person(ctx)}
+
+    return factory
+
+
+async def person_in_org_a(ctx: Ctx, role: str) -> dict[str, Any]:
+    n = ctx.next()
+    return {
+        "name": f"Collega {n}",
+        "email": f"collega{n}@emmtec.example",
+        "organisation_id": ctx.world.organisations["a"],
+    }
+
+
+async def new_account_body(ctx: Ctx, role: str) -> dict[str, Any]:
+    return {"email": f"nieuw-{role}@dutchtechzone.nl", "name": "Nieuw Account", "role": "organiser"}
+
+
+async def new_tag_body(ctx: Ctx, role: str) -> dict[str, Any]:
+    slug = f"tag-{role.replace('_', '-')}-{ctx.next()}"
+    return {"slug": slug, "name_nl": f"Label {slug}", "name_en": f"Tag {slug}"}
+
+
+async def new_organisation_body(ctx: Ctx, role: str) -> dict[str, Any]:
+    n = ctx.next()
+    return {"name": f"Nieuwe Partner {n} BV", "kind": "starter", "kvk_number": f"{90000000 + n}"}
+
+
+def new_event_body(kind: str) -> Factory:
+    async def factory(ctx: Ctx, role: str) -> dict[str, Any]:
+        body = {
+            "kind": kind,
+            "title": f"Nieuw {kind} {ctx.next()}",
+            "starts_at": at(70, 9),
+            "ends_at": at(70, 12),
+        }
+        if kind != "board_session":
+            body["capacity"] = 25
+        return body
+
+    return factory
+
+
+async def login_body(ctx: Ctx, role: str) -> dict[str, str]:
+    if "login" not in ctx.cache:
+        account = await create_account(
+            AccountCreate(
+                email="inlog@dutchtechzone.nl", name="Inlogger", role=Role.organiser, password=LOGIN_PASSWORD
+            )
+        )
+        ctx.cache["login"] = account.email
+    return {"email": ctx.cache["login"], "password": LOGIN_PASSWORD}
+
+
+async def revocable_key(ctx: Ctx, role: str) -> dict[str, int]:
+    """A second API key of the caller (so revoking it keeps the caller's own key working); partner_other
+    aims at partner_own's key instead, and must not learn that it exists."""
+    owner = "partner_a" if role == "partner_other" else ACTOR_OF_ROLE[role]
+    principal = ctx.world.actors[owner].principal
+    if principal is None:  # anonymous: any existing key will do
+        principal = ctx.world.actors["partner_a"].principal
+    assert principal is not None
+    key = await create_api_key(principal, f"spare key {ctx.next()}")
+    return {"key_id": key.id}
+
+
+async def quota_to_remove(ctx: Ctx, role: str) -> dict[str, int]:
+    event_id, org_id = ctx.ids["network"], ctx.world.organisations["c"]
+    await _ok(
+        await ctx.client.put(f"/api/events/{event_id}/quotas/{org_id}", json={"seats": 2}, headers=ctx.admin),
+        200,
+    )
+    return {"event_id": event_id, "organisation_id": org_id}
+
+
+# ---------------------------------------------------------------- checks of 2xx bodies
+# The module shares one world between its tests and rows add people, events and registrations to it, so
+# the expected sets come from the database (what the caller's organisation owns), plus the fixed facts.
+
+
+def _ids_of(body: Any) -> set[int]:
+    items = body["items"] if isinstance(body, dict) else body
+    return {item["id"] for item in items}
+
+
+def _partner_org(ctx: Ctx, role: str) -> int | None:
+    return {"partner_own": ctx.world.organisations["a"], "partner_other": ctx.world.organisations["b"]}.get(
+        role
+    )
+
+
+async def people_scoped(ctx: Ctx, role: str, body: Any) -> None:
+    org = _partner_org(ctx, role)
+    query = Person.select(Person.id)
+    if org is not None:
+        query = query.where(Person.organisation == org)
+    expected = {r["id"] for r in await query}
+    assert _ids_of(body) == expected
+    assert body["total"] == len(expected)
+    p = ctx.world.people
+    seen = {key for key, person_id in p.items() if person_id in expected}
+    assert seen == {"partner_own": {"a1", "a2"}, "partner_other": {"b1"}}.get(role, set(p))
+
+
+async def organisations_scoped(ctx: Ctx, role: str, body: Any) -> None:
+    org = _partner_org(ctx, role)
+    expected = {org} if org is not None else {r["id"] for r in await Organisation.select(Organisation.id)}
+    assert _ids_of(body) == expected
+
+
+async def events_scoped(ctx: Ctx, role: str, body: Any) -> None:
+    e = ctx.ids
+    base = {e["network"], e["board"], e["promotion_draft"], e["public"]}
+    expected = {
+        "anonymous": {e["public"]},
+        "board_secretary": {e["network"], e["board"], e["public"]},
+        "partner_own": {e["network"], e["public"]},
+        "partner_other": {e["network"], e["public"]},
+    }.get(role, base)
+    assert _ids_of(body) & base == expected
+    assert body["total"] == len(body["items"])
+    for event in body["items"]:
+        if role == "anonymous":
+            assert (event["status"], event["visibility"]) == ("published", "public"), event
+        if role.startswith("partner"):
+            assert event["kind"] != "board_session", event
+            assert event["status"] != "draft", event
+        if role == "board_secretary":
+            assert event["kind"] == "board_session" or event["status"] != "draft", event
+
+
+async def _registration_ids(event_id: int, org: int | None) -> set[int]:
+    query = Registration.select(Registration.id).where(Registration.event == event_id)
+    if org is not None:
+        query = query.where(Registration.organisation == org)
+    return {r["id"] for r in await query}
+
+
+async def registrations_scoped(ctx: Ctx, role: str, body: Any) -> None:
+    e = ctx.ids
+    if role == "board_secretary":  # the secretary sees registrations of board sessions only
+        expected: set[int] = set()
+    else:
+        expected = await _registration_ids(e["network"], _partner_org(ctx, role))
+    assert _ids_of(body) == expected
+    assert body["total"] == len(expected)
+    fixed = {"reg_a1", "reg_b1", "reg_c1"}
+    seen = {key for key in fixed if e[key] in expected}
+    assert seen == {"partner_own": {"reg_a1"}, "partner_other": {"reg_b1"}, "board_secretary": set()}.get(
+        role, fixed
+    )
+
+
+async def board_registrations(ctx: Ctx, role: str, body: Any) -> None:
+    expected = await _registration_ids(ctx.ids["board"], None)
+    assert ctx.ids["reg_board_a2"] in expected
+    assert _ids_of(body) == expected
+
+
+async def quotas_scoped(ctx: Ctx, role: str, body: Any) -> None:
+    org = _partner_org(ctx, role)
+    quotas = Quota.select(Quota.organisation).where(Quota.event == ctx.ids["network"])
+    expected = {org} if org is not None else {q["organisation"] for q in await quotas}
+    assert {q["organisation_id"] for q in body} == expected
+    if org is None:
+        assert {ctx.world.organisations["a"], ctx.world.organisations["b"]} <= expected
+
+
+async def is_me(ctx: Ctx, role: str, body: Any) -> None:
+    principal = ctx.world.actors[ACTOR_OF_ROLE[role]].principal
+    assert principal is not None
+    assert body["id"] == principal.account_id
+
+
+async def own_keys_only(ctx: Ctx, role: str, body: Any) -> None:
+    principal = ctx.world.actors[ACTOR_OF_ROLE[role]].principal
+    assert principal is not None
+    own = await ApiKey.select(ApiKey.id).where(ApiKey.account == principal.account_id)
+    assert _ids_of(body) == {k["id"] for k in own}
+    token = ctx.world.actors[ACTOR_OF_ROLE[role]].headers["Authorization"].removeprefix("Bearer ")
+    assert token[:14] in {k["prefix"] for k in body}
+
+
+def same_id(key: str) -> Check:
+    async def check(ctx: Ctx, role: str, body: Any) -> None:
+        assert body["id"] == ctx.ids[key]
+
+    return check
+
+
+# ---------------------------------------------------------------- the table
+
+
+def codes(anonymous: int, admin: int, organiser: int, secretary: int, own: int, other: int) -> dict[str, int]:
+    """Expected status per role, in the order of ROLES."""
+    return dict(zip(ROLES, (anonymous, admin, organiser, secretary, own, other), strict=True))
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    method: str
+    path: str  # the route's path exactly as Litestar lists it
+    expected: dict[str, int]
+    params: Factory = field(default_factory=no_params)
+    body: Factory | None = None
+    check: Check | None = None
+    query: dict[str, Any] = field(default_factory=dict)
+
+
+ALL = {"per_page": 200}  # lists grow while the module runs; one page holds them all
+
+
+TABLE: list[Row] = [
+    # ------------------------------------------------------------ public odds and ends
+    Row("root redirects to the docs", "GET", "/", codes(302, 302, 302, 302, 302, 302)),
+    Row("liveness", "GET", "/health/live", codes(200, 200, 200, 200, 200, 200)),
+    Row("readiness", "GET", "/health/ready", codes(200, 200, 200, 200, 200, 200)),
+    # ------------------------------------------------------------ accounts
+    Row("login", "POST", "/api/auth/login", codes(200, 200, 200, 200, 200, 200), body=login_body),
+    Row("logout", "POST", "/api/auth/logout", codes(401, 204, 204, 204, 204, 204)),
+    Row("who am I", "GET", "/api/auth/me", codes(401, 200, 200, 200, 200, 200), check=is_me),
+    Row("list accounts", "GET", "/api/accounts", codes(401, 200, 403, 403, 403, 403)),
+    Row(
+        "create account",
+        "POST",
+        "/api/accounts",
+        codes(401, 201, 403, 403, 403, 403),
+        body=new_account_body,
+    ),
+    Row(
+        "list own API keys",
+        "GET",
+        "/api/api-keys",
+        codes(401, 200, 200, 200, 200, 200),
+        check=own_keys_only,
+    ),
+    Row(
+        "create API key",
+        "POST",
+        "/api/api-keys",
+        codes(401, 201, 201, 201, 201, 201),
+        body=const({"name": "integratie"}),
+    ),
+    Row(
+        "revoke an API key (own; partner_other aims at partner_own's)",
+        "DELETE",
+        "/api/api-keys/{key_id:int}",
+        codes(401, 204, 204, 204, 204, 404),
+        params=revocable_key,
+    ),
+    # ------------------------------------------------------------ reference data
+    Row("list programmes", "GET", "/api/programmes", codes(200, 200, 200, 200, 200, 200)),
+    Row(
+        "create programme",
+        "POST",
+        "/api/programmes",
+        codes(401, 201, 201, 403, 403, 403),
+        body=new_tag_body,
+    ),
+    Row("list themes", "GET", "/api/themes", codes(200, 200, 200, 200, 200, 200)),
+    Row("create theme", "POST", "/api/themes", codes(401, 201, 201, 403, 403, 403), body=new_tag_body),
+    # ------------------------------------------------------------ organisations
+    Row(
+        "list organisations (partners see their own only)",
+        "GET",
+        "/api/organisations",
+        codes(401, 200, 200, 200, 200, 200),
+        check=organisations_scoped,
+        query=ALL,
+    ),
+    Row(
+        "create organisation",
+        "POST",
+        "/api/organisations",
+        codes(401, 201, 201, 403, 403, 403),
+        body=new_organisation_body,
+    ),
+    Row(
+        "read organisation a",
+        "GET",
+        "/api/organisations/{organisation_id:int}",
+        codes(401, 200, 200, 200, 200, 404),
+        params=ids(organisation_id="org_a"),
+        check=same_id("org_a"),
+    ),
+    Row(
+        "change organisation a",
+        "PATCH",
+        "/api/organisations/{organisation_id:int}",
+        codes(401, 200, 200, 403, 403, 403),
+        params=ids(organisation_id="org_a"),
+        body=const({"website": "https://www.emmtec.example"}),
+    ),
+    # ------------------------------------------------------------ people
+    Row(
+        "list people (partners see their own only)",
+        "GET",
+        "/api/people",
+        codes(401, 200, 200, 200, 200, 200),
+        check=people_scoped,
+        query=ALL,
+    ),
+    Row(
+        "create a person in organisation a",
+        "POST",
+        "/api/people",
+        codes(401, 201, 201, 403, 201, 422),
+        body=person_in_org_a,
+    ),
+    Row(
+        "read person a1",
+        "GET",
+        "/api/people/{person_id:int}",
+        codes(401, 200, 200, 200, 200, 404),
+        params=ids(person_id="a1"),
+        check=same_id("a1"),
+    ),
+    Row(
+        "change person a1",
+        "PATCH",
+        "/api/people/{person_id:int}",
+        codes(401, 200, 200, 403, 200, 404),
+        params=ids(person_id="a1"),
+        body=const({"job_title": "Innovatiemanager"}),
+    ),
+    # ------------------------------------------------------------ events
+    Row(
+        "list events (anonymous: published public ones only)",
+        "GET",
+        "/api/events",
+        codes(200, 200, 200, 200, 200, 200),
+        check=events_scoped,
+        query=ALL,
+    ),
+    Row(
+        "create a board session",
+        "POST",
+        "/api/events",
+        codes(401, 201, 201, 201, 403, 403),
+        body=new_event_body("board_session"),
+    ),
+    Row(
+        "create a network meeting (the secretary manages board sessions only)",
+        "POST",
+        "/api/events",
+        codes(401, 201, 201, 422, 403, 403),
+        body=new_event_body("network_meeting"),
+    ),
+    Row(
+        "read the published public event",
+        "GET",
+        "/api/events/{event_id:int}",
+        codes(200, 200, 200, 200, 200, 200),
+        params=ids(event_id="public"),
+        check=same_id("public"),
+    ),
+    Row(
+        "read the published partners-only network meeting",
+        "GET",
+        "/api/events/{event_id:int}",
+        codes(404, 200, 200, 200, 200, 200),
+        params=ids(event_id="network"),
+    ),
+    Row(
+        "read the board session (invisible to partners)",
+        "GET",
+        "/api/events/{event_id:int}",
+        codes(404, 200, 200, 200, 404, 404),
+        params=ids(event_id="board"),
+    ),
+    Row(
+        "read the draft promotion day",
+        "GET",
+        "/api/events/{event_id:int}",
+        codes(404, 200, 200, 404, 404, 404),
+        params=ids(event_id="promotion_draft"),
+    ),
+    Row(
+        "change the network meeting",
+        "PATCH",
+        "/api/events/{event_id:int}",
+        codes(401, 200, 200, 403, 403, 403),
+        params=ids(event_id="network"),
+        body=const({"venue": "Zaal De Hondsrug"}),
+    ),
+    Row(
+        "change the board session",
+        "PATCH",
+        "/api/events/{event_id:int}",
+        codes(401, 200, 200, 200, 403, 403),
+        params=ids(event_id="board"),
+        body=const({"venue": "Raadzaal Hoogeveen"}),
+    ),
+    Row(
+        "publish a draft network meeting (invisible to the secretary)",
+        "POST",
+        "/api/events/{event_id:int}/publish",
+        codes(401, 200, 200, 404, 403, 403),
+        params=fresh_event("network_meeting", publish=False),
+    ),
+    Row(
+        "publish a draft board session",
+        "POST",
+        "/api/events/{event_id:int}/publish",
+        codes(401, 200, 200, 200, 403, 403),
+        params=fresh_event("board_session", publish=False),
+    ),
+    Row(
+        "cancel a published network meeting",
+        "POST",
+        "/api/events/{event_id:int}/cancel",
+        codes(401, 200, 200, 403, 403, 403),
+        params=fresh_event("network_meeting", publish=True),
+    ),
+    Row(
+        "cancel a published board session",
+        "POST",
+        "/api/events/{event_id:int}/cancel",
+        codes(401, 200, 200, 200, 403, 403),
+        params=fresh_event("board_session", publish=True),
+    ),
+    Row(
+        "complete a network meeting that has started",
+        "POST",
+        "/api/events/{event_id:int}/complete",
+        codes(401, 200, 200, 403, 403, 403),
+        params=fresh_event("network_meeting", publish=True, started=True),
+    ),
+    Row(
+        "complete a board session that has started",
+        "POST",
+        "/api/events/{event_id:int}/complete",
+        codes(401, 200, 200, 200, 403, 403),
+        params=fresh_event("board_session", publish=True, started=True),
+    ),
+    # ------------------------------------------------------------ registrations
+    Row(
+        "register a person of organisation a for the network meeting",
+        "POST",
+        "/api/events/{event_id:int}/registrations",
+        codes(401, 201, 201, 201, 201, 422),
+        params=ids(event_id="network"),
+        body=fresh_person_body(),
+    ),
+    Row(
+        "register a person of organisation a for the board session",
+        "POST",
+        "/api/events/{event_id:int}/registrations",
+        codes(401, 201, 201, 201, 404, 404),
+        params=ids(event_id="board"),
+        body=fresh_person_body(),
+    ),
+    Row(
+        "register a person of organisation a for the draft promotion day",
+        "POST",
+        "/api/events/{event_id:int}/registrations",
+        codes(401, 201, 201, 404, 404, 404),
+        params=ids(event_id="promotion_draft"),
+        body=fresh_person_body(),
+    ),
+    Row(
+        "register two people of organisation a for the network meeting",
+        "POST",
+        "/api/events/{event_id:int}/registrations/bulk",
+        codes(401, 201, 201, 201, 201, 422),
+        params=ids(event_id="network"),
+        body=fresh_person_body(many=2),
+    ),
+    Row(
+        "register two people of organisation a for the board session",
+        "POST",
+        "/api/events/{event_id:int}/registrations/bulk",
+        codes(401, 201, 201, 201, 404, 404),
+        params=ids(event_id="board"),
+        body=fresh_person_body(many=2),
+    ),
+    Row(
+        "list registrations of the network meeting (partners see their own only)",
+        "GET",
+        "/api/events/{event_id:int}/registrations",
+        codes(401, 200, 200, 200, 200, 200),
+        params=ids(event_id="network"),
+        check=registrations_scoped,
+        query=ALL,
+    ),
+    Row(
+        "list registrations of the board session",
+        "GET",
+        "/api/events/{event_id:int}/registrations",
+        codes(401, 200, 200, 200, 404, 404),
+        params=ids(event_id="board"),
+        check=board_registrations,
+        query=ALL,
+    ),
+    Row(
+        "read a1's registration for the network meeting",
+        "GET",
+        "/api/registrations/{registration_id:int}",
+        codes(401, 200, 200, 404, 200, 404),
+        params=ids(registration_id="reg_a1"),
+        check=same_id("reg_a1"),
+    ),
+    Row(
+        "read a2's invitation to the board session",
+        "GET",
+        "/api/registrations/{registration_id:int}",
+        codes(401, 200, 200, 200, 404, 404),
+        params=ids(registration_id="reg_board_a2"),
+        check=same_id("reg_board_a2"),
+    ),
+    Row(
+        "read a1's registration for the draft promotion day",
+        "GET",
+        "/api/registrations/{registration_id:int}",
+        codes(401, 200, 200, 404, 404, 404),
+        params=ids(registration_id="reg_draft_a1"),
+    ),
+    Row(
+        "cancel a registration of organisation a for the network meeting",
+        "POST",
+        "/api/registrations/{registration_id:int}/cancel",
+        codes(401, 200, 200, 404, 200, 404),
+        params=fresh_registration("network"),
+    ),
+    Row(
+        "cancel an invitation of organisation a to the board session",
+        "POST",
+        "/api/registrations/{registration_id:int}/cancel",
+        codes(401, 200, 200, 200, 404, 404),
+        params=fresh_registration("board"),
+    ),
+    # ------------------------------------------------------------ quotas
+    Row(
+        "list quotas of the network meeting (partners see their own only)",
+        "GET",
+        "/api/events/{event_id:int}/quotas",
+        codes(401, 200, 200, 403, 200, 200),
+        params=ids(event_id="network"),
+        check=quotas_scoped,
+    ),
+    Row(
+        "list quotas of the board session",
+        "GET",
+        "/api/events/{event_id:int}/quotas",
+        codes(401, 200, 200, 403, 404, 404),
+        params=ids(event_id="board"),
+    ),
+    Row(
+        "set a quota for organisation c",
+        "PUT",
+        "/api/events/{event_id:int}/quotas/{organisation_id:int}",
+        codes(401, 200, 200, 403, 403, 403),
+        params=ids(event_id="network", organisation_id="org_c"),
+        body=const({"seats": 3}),
+    ),
+    Row(
+        "remove the quota of organisation c",
+        "DELETE",
+        "/api/events/{event_id:int}/quotas/{organisation_id:int}",
+        codes(401, 204, 204, 403, 403, 403),
+        params=quota_to_remove,
+    ),
+]
+
+
+# ---------------------------------------------------------------- the routes of the app
+
+
+def _is_documentation(path: str) -> bool:
+    return path == "/schema" or path.startswith("/schema/")
+
+
+def _is_automatic_options(handler: HTTPRouteHandler) -> bool:
+    """The OPTIONS handler Litestar adds to every path by itself."""
+    return handler.http_methods == {"OPTIONS"} and handler.fn.__module__ == "litestar.routes.http"
+
+
+def app_handlers(app: Litestar) -> dict[tuple[str, str], HTTPRouteHandler]:
+    """(method, path) -> handler for every route but the API documentation and automatic OPTIONS."""
+    found: dict[tuple[str, str], HTTPRouteHandler] = {}
+    for route in app.routes:
+        if _is_documentation(route.path):
+            continue
+        assert isinstance(route, HTTPRoute), f"{route.path}: only HTTP routes are expected"
+        for handler in route.route_handlers:
+            if _is_automatic_options(handler):
+                continue
+            for method in handler.http_methods:
+                found[(method, route.path)] = handler
+    return found
+
+
+@pytest.fixture(scope="module")
+def routes() -> dict[tuple[str, str], HTTPRouteHandler]:
+    return app_handlers(create_app(Settings.from_env()))
+
+
+def test_every_route_is_in_the_table(routes: dict[tuple[str, str], HTTPRouteHandler]) -> None:
+    listed = {(row.method, row.path) for row in TABLE}
+    missing = sorted(set(routes) - listed)
+    stale = sorted(listed - set(routes))
+    assert not missing, f"routes without a row in the authorization table: {missing}"
+    assert not stale, f"rows for routes the app does not have: {stale}"
+
+
+def test_every_handler_declares_its_roles(routes: dict[tuple[str, str], HTTPRouteHandler]) -> None:
+    undeclared = sorted(
+        f"{method} {path} ({handler.handler_name})"
+        for (method, path), handler in routes.items()
+        if not isinstance(handler.opt.get("roles"), frozenset)
+    )
+    assert not undeclared, f"handlers without opt['roles']: {undeclared}"
+
+
+def test_table_agrees_with_declared_roles(routes: dict[tuple[str, str], HTTPRouteHandler]) -> None:
+    """A role the handler does not admit must be expected to get 403 (anonymous: 401), and an admitted one
+    must not be expected to be stopped at the door."""
+    wrong = []
+    for row in TABLE:
+        allowed: frozenset[Role] = routes[(row.method, row.path)].opt["roles"]
+        for role, code in row.expected.items():
+            if role == "anonymous":
+                door = 401 if allowed else None
+            else:
+                door = None if not allowed or ROLE_OF[role] in allowed else 403
+            if door is not None and code != door:
+                wrong.append(f"{row.name}: {role} is refused by the guard ({door}), table says {code}")
+            if door is None and code == 401:
+                wrong.append(f"{row.name}: {role} passes the guard, table says 401")
+    assert not wrong, "\n".join(wrong)
+
+
+# ---------------------------------------------------------------- walking the table
+
+
+@pytest.fixture(autouse=True)
+def empty_tables() -> None:
+    """Overrides conftest's per-test emptying: this module's tests share one world, see `ctx`."""
+
+
+@pytest.fixture(scope="module")
+async def ctx(settings: Settings) -> AsyncIterator[Ctx]:
+    """One world for the whole module (building it per row would take a minute); rows that change
+    something act on fresh resources, and checks read what they expect from the database."""
+    await empty_all_tables()
+    try:
+        async with app_client(settings) as client:
+            yield await build_ctx(client)
+    finally:
+        await empty_all_tables()
+
+
+def _url(template: str, params: dict[str, int]) -> str:
+    return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: str(params[m.group(1)]), template)
+
+
+@pytest.mark.parametrize("row", TABLE, ids=lambda row: f"{row.method} {row.path} - {row.name}")
+async def test_route_answers_each_role_as_the_table_says(ctx: Ctx, row: Row) -> None:
+    client = ctx.client
+    wrong = []
+    for role in ROLES:
+        params = await row.params(ctx, role)
+        body = await row.body(ctx, role) if row.body else None
+        url = _url(row.path, params)
+        headers = ctx.world.actors[ACTOR_OF_ROLE[role]].headers
+        response = await client.request(
+            row.method, url, params=row.query, headers=headers, **({"json": body} if row.body else {})
+        )
+        client.cookies.clear()  # a login must not make the next caller someone
+        expected = row.expected[role]
+        if response.status_code != expected:
+            wrong.append(
+                f"{role}: {row.method} {url} -> {response.status_code}, expected {expected}: {response.text}"
+            )
+            continue
+        if response.status_code >= 400:
+            assert response.headers["content-type"].startswith(PROBLEM_JSON), (role, response.headers)
+            assert response.json()["status"] == expected
+        elif row.check is not None:
+            await row.check(ctx, role, response.json())
+    assert not wrong, "\n".join(wrong)
+
+
+async def test_options_answers_every_path_for_every_role(
+    ctx: Ctx, routes: dict[tuple[str, str], HTTPRouteHandler]
+) -> None:
+    """Litestar's automatic OPTIONS handler declares no roles; the guard must let it through, not 500."""
+    wrong = []
+    for path in sorted({path for _, path in routes}):
+        url = _url(path, {name: 1 for name in re.findall(r"\{(\w+)", path)})
+        for role in ROLES:
+            response = await ctx.client.options(url, headers=ctx.world.actors[ACTOR_OF_ROLE[role]].headers)
+            if response.status_code != 204:
+                wrong.append(f"{role}: OPTIONS {url} -> {response.status_code}")
+    assert not wrong, "\n".join(wrong)
