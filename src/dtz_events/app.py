@@ -27,11 +27,19 @@ from dtz_events.core.auth import PUBLIC, roles, roles_guard
 from dtz_events.core.dispatch import BrokerDispatcher, InProcessDispatcher, set_dispatcher
 from dtz_events.core.errors import EXCEPTION_HANDLERS
 from dtz_events.core.health import HealthController
-from dtz_events.core.schemas import strict_body
+from dtz_events.core.schemas import strict_body, strict_query
 from dtz_events.events.controllers import EventController
+from dtz_events.mail.controllers import DevMailPages, OutboxController
 from dtz_events.mail.services import configure as configure_mail
+from dtz_events.pages.controllers import RsvpPages
+from dtz_events.pages.rendering import template_config
 from dtz_events.partners.controllers import OrganisationController, PersonController, TagController
-from dtz_events.registrations.controllers import EventRegistrationController, RegistrationController
+from dtz_events.registrations.controllers import (
+    EventRegistrationController,
+    FeedController,
+    FeedLinkController,
+    RegistrationController,
+)
 from dtz_events.settings import Settings
 
 API_HANDLERS = [
@@ -44,6 +52,9 @@ API_HANDLERS = [
     EventController,
     EventRegistrationController,
     RegistrationController,
+    FeedLinkController,
+    FeedController,
+    OutboxController,
     HealthController,
 ]
 
@@ -89,6 +100,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 if owns_pool:
                     await db.disconnect()
 
+    # The local outbox page exists only where mail stays local: embedded mode without SMTP.
+    dev_pages = [DevMailPages] if settings.embedded_broker and not settings.smtp_url else []
     session = CookieBackendConfig(
         secret=hashlib.sha256(settings.secret_key.encode()).digest(),
         key="dtz_session",
@@ -112,7 +125,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         security=[{"apiKey": []}, {"session": []}],
     )
     return Litestar(
-        route_handlers=[root, *API_HANDLERS],
+        route_handlers=[root, *API_HANDLERS, RsvpPages, *dev_pages],
+        template_config=template_config(),
         lifespan=[lifespan],
         state=State({"settings": settings}),
         middleware=[session.middleware, DefineMiddleware(PrincipalMiddleware, exclude=["/schema"])],
@@ -126,4 +140,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
 
 async def _before_request(request: Request) -> None:  # type: ignore[type-arg]
+    strict_query(request)
     await strict_body(request)

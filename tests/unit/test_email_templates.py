@@ -56,11 +56,12 @@ WITH_DESCRIPTION = {
     "event_changed_to_participant",
     "reminder_to_participant",
 }
+KIND_LABELS = {"nl": "Netwerkbijeenkomst", "en": "Network meeting"}
 CALENDAR_NOTE = {"nl": "bijlage", "en": "attached"}
 RSVP_LABELS = {"nl": ("Ik kom", "Misschien", "Ik kom niet"), "en": ("Accept", "Maybe", "Decline")}
 
 SCRIPT = "<script>alert(1)</script>"
-NAME = f"Zoë 🚀 {SCRIPT} O'Brien \"Jo\"\r\nBcc: evil@example.com"
+NAME = f'Zoë 🚀 {SCRIPT} O\'Brien "Jo"\r\nBcc: evil@example.com'
 TITLE = f"Netwerkbijeenkomst {SCRIPT} & \"Smart\" 'Industry'\r\nHub\n🚀 Zoë"
 DESCRIPTION = "Eerste regel met <b>vet</b> & co.\r\nTweede regel.\n\nVierde regel: één 🚀"
 LOCATION = 'Zernikeplein 11 & "Co", 7811 AP Emmen'
@@ -96,7 +97,7 @@ def make_context(
         "event": {
             "title": TITLE,
             "kind": kind,
-            "kind_label": {"nl": "Netwerkbijeenkomst", "en": "Network meeting"}.get(lang, "Netwerkbijeenkomst"),
+            "kind_label": KIND_LABELS.get(lang, KIND_LABELS["nl"]),
             "description": description,
             "venue": "Zernike College",
             "address": "Zernikeplein 11",

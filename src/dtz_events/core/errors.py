@@ -100,9 +100,7 @@ def field_from_msgspec_path(path: str) -> str:
 def field_errors_from_msgspec(message: str) -> list[FieldError]:
     match = _MSGSPEC_PATH.search(message)
     text = message.split(" - at ", 1)[0]
-    if match is None:
-        return [FieldError(field="body", message=text)]
-    field = field_from_msgspec_path(match.group("path"))
+    field = "body" if match is None else field_from_msgspec_path(match.group("path"))  # no path: top level
     unknown = re.match(r"Object contains unknown field `(?P<name>[^`]+)`", text)
     if unknown:
         prefix = "" if field == "body" else field + "."
@@ -114,12 +112,22 @@ def field_errors_from_msgspec(message: str) -> list[FieldError]:
     return [FieldError(field=field, message=text)]
 
 
-def validation_error_handler(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:
+def _public_name(request: Request[Any, Any, Any], key: str) -> str:
+    """Litestar names a bad parameter by its Python name; the client sent its alias (`?from=`)."""
+    handler = request.scope.get("route_handler")
+    parameter = handler.parsed_fn_signature.parameters.get(key) if handler is not None else None
+    alias = getattr(getattr(parameter, "kwarg_definition", None), "name", None)
+    return alias if isinstance(alias, str) and alias else key
+
+
+def validation_error_handler(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:
     errors: list[FieldError] = []
     extra = exc.extra if isinstance(exc.extra, list) else []
     for item in extra:
         if isinstance(item, dict):
             key = str(item.get("key") or "body")
+            if item.get("source") != "body":
+                key = _public_name(request, key)
             message = str(item.get("message") or exc.detail)
             parsed = field_errors_from_msgspec(message) if " - at `$" in message else None
             errors.extend(parsed or [FieldError(field=key, message=message)])

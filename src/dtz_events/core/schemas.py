@@ -8,6 +8,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 import msgspec
 from litestar import Request
+from litestar.enums import RequestEncodingType
 from litestar.exceptions import ValidationException
 from litestar.params import QueryParameter
 from msgspec import Meta
@@ -74,8 +75,9 @@ def friendly(errors: list[FieldError]) -> list[FieldError]:
     for error in errors:
         message = error.message
         match = re.match(r"Expected `str` matching regex '(?P<re>.*)'$", message)
-        if match:
-            message = _PATTERN_MESSAGES.get(match.group("re"), "has an invalid format")
+        if match:  # msgspec doubles the backslashes of the pattern it quotes
+            pattern = match.group("re").replace("\\\\", "\\")
+            message = _PATTERN_MESSAGES.get(pattern, "has an invalid format")
         out.append(FieldError(field=error.field, message=message))
     return out
 
@@ -87,7 +89,11 @@ def _body_type(request: Request[Any, Any, Any]) -> Any:
     handler = request.route_handler
     if handler not in _BODY_TYPES:
         parameter = handler.parsed_fn_signature.parameters.get("data")
-        _BODY_TYPES[handler] = parameter.annotation if parameter is not None else None
+        media_type = (
+            getattr(parameter.kwarg_definition, "media_type", None) if parameter is not None else None
+        )
+        is_json = media_type in (None, RequestEncodingType.JSON)
+        _BODY_TYPES[handler] = parameter.annotation if parameter is not None and is_json else None
     return _BODY_TYPES[handler]
 
 
@@ -103,12 +109,26 @@ async def strict_body(request: Request[Any, Any, Any]) -> None:
         errors = friendly(field_errors_from_msgspec(str(exc)))
         raise ValidationException(
             detail="; ".join(f"{e.field}: {e.message}" for e in errors),
-            extra=[{"key": e.field, "message": e.message} for e in errors],
+            extra=[{"key": e.field, "message": e.message, "source": "body"} for e in errors],
         ) from exc
     except msgspec.DecodeError as exc:
         raise ValidationException(
-            detail="Malformed JSON: " + str(exc), extra=[{"key": "body", "message": "not valid JSON"}]
+            detail="Malformed JSON: " + str(exc),
+            extra=[{"key": "body", "message": "not valid JSON", "source": "body"}],
         ) from exc
+
+
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def strict_query(request: Request[Any, Any, Any]) -> None:
+    """Refuse control characters in query parameters, which no filter needs (PostgreSQL cannot hold a NUL)."""
+    for key, value in request.query_params.multi_items():
+        if _CONTROL_CHARACTER.search(value):
+            message = "must not contain control characters"
+            raise ValidationException(
+                detail=f"{key}: {message}", extra=[{"key": key, "message": message, "source": "query"}]
+            )
 
 
 def normalise_email(value: str, field: str = "email") -> str:

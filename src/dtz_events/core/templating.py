@@ -40,9 +40,12 @@ def format_when(starts_at: datetime, ends_at: datetime, language: str) -> str:
     return f"{first} – {last}"
 
 
+_CONTROL = dict.fromkeys(range(32), " ") | {127: " "}
+
+
 def one_line(text: str) -> str:
-    """Folds any whitespace, CR and LF included, so a value can go into a header or a subject."""
-    return " ".join(str(text).split())
+    """Folds whitespace and control characters, CR and LF included, so a value fits a header or subject."""
+    return " ".join(str(text).translate(_CONTROL).split())
 
 
 @cache

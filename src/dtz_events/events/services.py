@@ -230,6 +230,16 @@ def _default_visibility(kind: EventKind) -> Visibility:
     return Visibility.invited if kind is EventKind.board_session else Visibility.partners
 
 
+async def _programme_id(slug: str | None) -> int | None:
+    """An event has one programme: an unknown slug is `programme`'s fault (not `programme[0]`'s)."""
+    if slug is None:
+        return None
+    row = await Programme.select(Programme.id).where(Programme.slug == slug).first()
+    if row is None:
+        raise InvalidInput("programme", f"unknown programme '{slug}'")
+    return int(row["id"])
+
+
 async def _check_may_manage(principal: Principal, kind: EventKind) -> None:
     if not can_manage(principal, kind):
         raise InvalidInput("kind", "your role may only manage board sessions")
@@ -256,11 +266,11 @@ async def create_event(principal: Principal, data: EventCreate, host: str) -> Ev
         "reminder_hours": data.reminder_hours,
     }
     _check_rules(values, data.kind)
-    programme_ids = await tag_ids(Programme, [data.programme] if data.programme else [], "programme")
+    programme_id = await _programme_id(data.programme)
     theme_ids = await tag_ids(Theme, data.themes, "themes")
     event = Event(
         **values,
-        programme=programme_ids[0] if programme_ids else None,
+        programme=programme_id,
         status=EventStatus.draft.value,
         calendar_uid=f"pending-{uuid.uuid4()}",
         created_by=principal.account_id,
@@ -274,7 +284,7 @@ async def create_event(principal: Principal, data: EventCreate, host: str) -> Ev
 
 
 async def update_event(principal: Principal, event_id: int, data: EventUpdate) -> EventOut:
-    from dtz_events.registrations.services import fill_from_waitlist
+    from dtz_events.registrations.services import check_capacity, fill_from_waitlist
 
     async with write_transaction():
         row = await managed_event_row(principal, event_id)
@@ -289,14 +299,13 @@ async def update_event(principal: Principal, event_id: int, data: EventUpdate) -
         merged = {**row, **changes}
         _check_rules(merged, EventKind(row["kind"]))
         if "capacity" in changes and changes["capacity"] is not None:
-            await _check_capacity_not_below_confirmed(event_id, changes["capacity"])
+            await check_capacity(event_id, changes["capacity"])
         material = status is EventStatus.published and any(
             f in changes and changes[f] != row[f] for f in MATERIAL_FIELDS
         )
         values: dict[Any, Any] = {getattr(Event, f): v for f, v in changes.items()}
         if programme is not UNSET:
-            ids = await tag_ids(Programme, [programme] if programme else [], "programme")
-            values[Event.programme] = ids[0] if ids else None
+            values[Event.programme] = await _programme_id(programme)
         values[Event.updated_at] = utcnow()
         if material:
             values[Event.sequence] = Event.sequence + 1
@@ -311,14 +320,6 @@ async def update_event(principal: Principal, event_id: int, data: EventUpdate) -
         if "capacity" in changes:
             await fill_from_waitlist(event_id)
     return await get_event(principal, event_id)
-
-
-async def _check_capacity_not_below_confirmed(event_id: int, capacity: int) -> None:
-    confirmed = await Registration.count().where(
-        (Registration.event == event_id) & (Registration.status == "confirmed")
-    )
-    if capacity < confirmed:
-        raise Conflict(f"{confirmed} people are confirmed; cancel registrations first", field="capacity")
 
 
 async def _transition(

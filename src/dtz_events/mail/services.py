@@ -172,8 +172,13 @@ def dispatch_ids(ids: list[int]) -> None:
 # ---------------------------------------------------------------- rendering
 
 
-def _event_context(event: dict[str, Any], language: str) -> dict[str, Any]:
+def calendar_location(event: dict[str, Any]) -> str:
+    """Venue, address and municipality on one line."""
     place = [event["venue"], event["address"], event["municipality"] or ""]
+    return ", ".join(one_line(p) for p in place if p and p.strip())
+
+
+def _event_context(event: dict[str, Any], language: str) -> dict[str, Any]:
     return {
         "title": event["title"],
         "kind": event["kind"],
@@ -182,7 +187,7 @@ def _event_context(event: dict[str, Any], language: str) -> dict[str, Any]:
         "venue": event["venue"],
         "address": event["address"],
         "municipality": event["municipality"],
-        "location": ", ".join(one_line(p) for p in place if p and p.strip()),
+        "location": calendar_location(event),
         "when": format_when(event["starts_at"], event["ends_at"], language),
         "starts_at": local(event["starts_at"]),
         "ends_at": local(event["ends_at"]),
@@ -190,14 +195,13 @@ def _event_context(event: dict[str, Any], language: str) -> dict[str, Any]:
 
 
 def calendar_entry(event: dict[str, Any], sequence: int, cancelled: bool) -> ical.CalendarEntry:
-    place = [event["venue"], event["address"], event["municipality"] or ""]
     return ical.CalendarEntry(
         uid=event["calendar_uid"],
         sequence=sequence,
         title=event["title"],
         starts_at=event["starts_at"],
         ends_at=event["ends_at"],
-        location=", ".join(p for p in place if p),
+        location=calendar_location(event),
         description=event["description"],
         category=event["kind"].replace("_", "-").upper(),
         cancelled=cancelled,

@@ -58,3 +58,11 @@ class QuotaOut(Output):
     organisation_id: int
     seats: int
     confirmed: int
+
+
+class FeedLinkOut(Output):
+    url: str
+
+
+class RevokedOut(Output):
+    revoked: int

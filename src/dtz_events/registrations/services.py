@@ -10,6 +10,7 @@ from typing import Any
 from piccolo.custom_types import Combinable
 from piccolo.query.functions.aggregate import Count
 
+from dtz_events.core import ical
 from dtz_events.core.auth import Principal, Role
 from dtz_events.core.clock import local, local_or_none, utcnow
 from dtz_events.core.db import is_postgres, write_transaction
@@ -19,8 +20,9 @@ from dtz_events.events.schemas import EventKind, EventStatus, Visibility
 from dtz_events.events.services import can_manage, get_event_row
 from dtz_events.events.tables import Event
 from dtz_events.mail.schemas import EmailKind
-from dtz_events.mail.services import queue_for_registrations, queue_reminders
-from dtz_events.partners.tables import Organisation, Person
+from dtz_events.mail.services import calendar_entry, queue_for_registrations, queue_reminders
+from dtz_events.partners.tables import Organisation, Person, Programme
+from dtz_events.registrations.links import LinkPurpose, create_link, resolve_link, revoke_links
 from dtz_events.registrations.schemas import (
     ACTIVE_STATUSES,
     QuotaOut,
@@ -47,8 +49,14 @@ class Seats:
         if organisation_id in self.quotas:
             return self.confirmed.get(organisation_id, 0) < self.quotas[organisation_id]
         open_seats = self.capacity - sum(self.quotas.values())
-        taken_open = sum(n for org, n in self.confirmed.items() if org not in self.quotas)
-        return taken_open < open_seats
+        return self.open_taken() < open_seats
+
+    def open_taken(self) -> int:
+        return sum(n for org, n in self.confirmed.items() if org not in self.quotas)
+
+    def needed(self) -> int:
+        """The least capacity that keeps every quota's seats: all quotas plus the open pool's people."""
+        return sum(self.quotas.values()) + self.open_taken()
 
     def take(self, organisation_id: int) -> None:
         self.confirmed[organisation_id] = self.confirmed.get(organisation_id, 0) + 1
@@ -69,6 +77,22 @@ async def _load_seats(event_id: int, capacity: int) -> Seats:
         quotas={q["organisation"]: q["seats"] for q in quotas},
         confirmed={c["organisation"]: c["n"] for c in counts},
     )
+
+
+async def check_capacity(event_id: int, capacity: int) -> None:
+    """Inside write_transaction(), before an event's capacity changes: lock the event as registering does,
+    and refuse a capacity below the confirmed people, or below the quotas plus the open pool's people."""
+    await _lock_event(event_id)
+    seats = await _load_seats(event_id, capacity)
+    confirmed = sum(seats.confirmed.values())
+    if capacity < confirmed:
+        raise Conflict(f"{confirmed} people are confirmed; cancel registrations first", field="capacity")
+    if capacity < seats.needed():
+        raise Conflict(
+            f"quotas reserve {sum(seats.quotas.values())} seats and {seats.open_taken()} people are "
+            "confirmed in the open pool; lower the quotas first",
+            field="capacity",
+        )
 
 
 async def _lock_event(event_id: int) -> dict[str, Any] | None:
@@ -359,6 +383,13 @@ async def set_quota(principal: Principal, event_id: int, organisation_id: int, s
             raise Conflict(
                 f"{current.confirmed[organisation_id]} people of this partner are confirmed", field="seats"
             )
+        after = Seats(event["capacity"], {**current.quotas, organisation_id: seats}, current.confirmed)
+        if after.needed() > event["capacity"]:
+            raise Conflict(
+                f"{after.open_taken()} people are confirmed in the open pool, which would keep "
+                f"{event['capacity'] - others - seats} seats",
+                field="seats",
+            )
         if organisation_id in current.quotas:
             await Quota.update({Quota.seats: seats}).where(
                 (Quota.event == event_id) & (Quota.organisation == organisation_id)
@@ -398,3 +429,137 @@ async def queue_due_reminders(now: datetime) -> int:
         if event["starts_at"] - timedelta(hours=event["reminder_hours"]) <= now:
             queued += len(await queue_reminders(event["id"], event["starts_at"]))
     return queued
+
+
+# ---------------------------------------------------------------- RSVP from the email's link
+
+
+async def rsvp_context(token: str) -> dict[str, Any]:
+    """The registration, person and event behind an RSVP link; NotFound for a bad or revoked link."""
+    link = await resolve_link(LinkPurpose.rsvp, token)
+    if link is None or link["registration"] is None:
+        raise NotFound("link")
+    row = (
+        await Registration.select(
+            Registration.id,
+            Registration.status,
+            Registration.rsvp,
+            Registration.event,
+            Registration.person.name.as_alias("person_name"),
+            Registration.person.language.as_alias("language"),
+        )
+        .where(Registration.id == link["registration"])
+        .first()
+    )
+    if row is None:
+        raise NotFound("link")
+    event = await Event.select().where(Event.id == row["event"]).first()
+    assert event is not None
+    return {"registration": row, "event": event}
+
+
+async def answer_rsvp(token: str, answer: Rsvp) -> dict[str, Any]:
+    """Record the answer. Declining keeps the seat (the person may change their mind until the event)."""
+    context = await rsvp_context(token)
+    registration, event = context["registration"], context["event"]
+    if event["status"] != EventStatus.published.value:
+        raise Conflict(f"the event is {event['status']}")
+    if registration["status"] not in (RegistrationStatus.confirmed.value, RegistrationStatus.invited.value):
+        raise Conflict("this registration is not active")
+    await Registration.update({Registration.rsvp: answer.value}).where(Registration.id == registration["id"])
+    registration["rsvp"] = answer.value
+    return context
+
+
+# ---------------------------------------------------------------- calendar feeds
+
+FEED_STATUSES = [RegistrationStatus.confirmed.value, RegistrationStatus.invited.value]
+
+
+def _feed_url(base_url: str, token: str) -> str:
+    return f"{base_url}/feeds/{token}.ics"
+
+
+async def create_person_feed_link(principal: Principal, person_id: int, base_url: str) -> str:
+    where: list[Combinable] = [Person.id == person_id]
+    if principal.is_partner:
+        where.append(Person.organisation == principal.organisation_id)
+    if not await Person.exists().where(*where):
+        raise NotFound("person")
+    return _feed_url(base_url, await create_link(LinkPurpose.person_feed, person_id=person_id))
+
+
+async def revoke_person_feed_links(principal: Principal, person_id: int) -> int:
+    where: list[Combinable] = [Person.id == person_id]
+    if principal.is_partner:
+        where.append(Person.organisation == principal.organisation_id)
+    if not await Person.exists().where(*where):
+        raise NotFound("person")
+    return await revoke_links(LinkPurpose.person_feed, person_id=person_id)
+
+
+async def create_partner_feed_link(principal: Principal, base_url: str) -> str:
+    if principal.organisation_id is None:
+        raise Conflict("only partner coordinators have a partner feed")
+    token = await create_link(LinkPurpose.partner_feed, organisation_id=principal.organisation_id)
+    return _feed_url(base_url, token)
+
+
+async def revoke_partner_feed_links(principal: Principal) -> int:
+    if principal.organisation_id is None:
+        raise Conflict("only partner coordinators have a partner feed")
+    return await revoke_links(LinkPurpose.partner_feed, organisation_id=principal.organisation_id)
+
+
+async def _feed_events(where: Combinable) -> list[dict[str, Any]]:
+    event_ids = Registration.select(Registration.event).where(where, Registration.status.is_in(FEED_STATUSES))
+    return (
+        await Event.select()
+        .where(Event.id.is_in(event_ids), Event.status != EventStatus.draft.value)
+        .order_by(Event.starts_at)
+    )
+
+
+def _entries(events: list[dict[str, Any]]) -> list[ical.CalendarEntry]:
+    return [
+        calendar_entry(e, e["sequence"], cancelled=e["status"] == EventStatus.cancelled.value) for e in events
+    ]
+
+
+async def feed_for_token(token: str) -> bytes:
+    """The calendar behind a personal or partner feed link; NotFound for a bad or revoked one."""
+    token = token.removesuffix(".ics")
+    link = await resolve_link(LinkPurpose.person_feed, token)
+    if link is not None and link["person"] is not None:
+        person = await Person.select(Person.name).where(Person.id == link["person"]).first()
+        events = await _feed_events(Registration.person == link["person"])
+        return ical.feed(f"Dutch TechZone – {person['name'] if person else ''}", _entries(events))
+    link = await resolve_link(LinkPurpose.partner_feed, token)
+    if link is not None and link["organisation"] is not None:
+        organisation = (
+            await Organisation.select(Organisation.name)
+            .where(Organisation.id == link["organisation"])
+            .first()
+        )
+        events = await _feed_events(Registration.organisation == link["organisation"])
+        return ical.feed(f"Dutch TechZone – {organisation['name'] if organisation else ''}", _entries(events))
+    raise NotFound("feed")
+
+
+async def programme_feed(slug: str) -> bytes:
+    programme = await Programme.select(Programme.id, Programme.name_nl).where(Programme.slug == slug).first()
+    if programme is None:
+        raise NotFound("programme")
+    events = (
+        await Event.select()
+        .where(
+            (Event.programme == programme["id"])
+            & Event.status.is_in(
+                [EventStatus.published.value, EventStatus.cancelled.value, EventStatus.completed.value]
+            )
+            & (Event.visibility == Visibility.public.value)
+            & (Event.kind != EventKind.board_session.value)
+        )
+        .order_by(Event.starts_at)
+    )
+    return ical.feed(f"Dutch TechZone – {programme['name_nl']}", _entries(events))
