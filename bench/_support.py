@@ -86,18 +86,16 @@ class ScratchDatabase:
     def drop(self, timeout: float = 30) -> None:
         asyncio.run(_pg_admin(self.admin_url, f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)', timeout))
 
-    def query(self, sql: str, timeout: float = 30) -> list[dict[str, Any]]:
-        async def go() -> list[dict[str, Any]]:
-            import asyncpg
+    async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        """Rows of one query on the scratch database, over a connection of its own (at most 30 s)."""
+        import asyncpg
 
-            async with asyncio.timeout(timeout):
-                conn = await asyncpg.connect(self.url)
-                try:
-                    return [dict(r) for r in await conn.fetch(sql)]
-                finally:
-                    await conn.close()
-
-        return asyncio.run(go())
+        async with asyncio.timeout(30):
+            conn = await asyncpg.connect(self.url)
+            try:
+                return [dict(r) for r in await conn.fetch(sql, *args)]
+            finally:
+                await conn.close()
 
 
 # ---------------------------------------------------------------- the service
@@ -147,6 +145,8 @@ class Server:
     process: subprocess.Popen[bytes]
     host: str
     port: int
+    log: Path
+    stopped: bool = False
 
     @property
     def pid(self) -> int:
@@ -157,17 +157,21 @@ class Server:
         return f"http://{self.host}:{self.port}"
 
     @classmethod
-    def start(cls, env: dict[str, str], workers: int, timeout: float = 30) -> Server:
+    def start(cls, env: dict[str, str], workers: int, log: Path, timeout: float = 30) -> Server:
+        """Start the server with its output going to `log`; return once it answers."""
         host, port = "127.0.0.1", free_port()
-        process = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "dtz_events.cli", "run", "--no-migrate"),
-                *("--host", host, "--port", str(port), "--workers", str(workers)),
-            ],
-            env=env,
-            start_new_session=True,
-        )
-        server = cls(process=process, host=host, port=port)
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                [
+                    *(sys.executable, "-m", "dtz_events.cli", "run", "--no-migrate"),
+                    *("--host", host, "--port", str(port), "--workers", str(workers)),
+                ],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        server = cls(process=process, host=host, port=port, log=log)
         try:
             server._wait_ready(workers, timeout)
         except BaseException:
@@ -193,8 +197,25 @@ class Server:
         except (OSError, urllib.error.URLError):
             return False
 
+    def log_size(self) -> int:
+        try:
+            return self.log.stat().st_size
+        except OSError:
+            return 0
+
+    def log_errors(self, start: int = 0, end: int | None = None) -> list[str]:
+        """The ERROR and CRITICAL records (first lines) the server logged between two log offsets."""
+        with contextlib.suppress(OSError), self.log.open("rb") as f:
+            f.seek(start)
+            text = f.read(-1 if end is None else max(end - start, 0)).decode(errors="replace")
+            return [line for line in text.splitlines() if line.startswith(("ERROR", "CRITICAL"))]
+        return []
+
     def stop(self, timeout: float = 15) -> None:
-        """SIGTERM to the server (uvicorn stops its workers), then SIGKILL to its process group."""
+        """SIGTERM to the server (uvicorn stops its workers), then SIGKILL to its process group. Once."""
+        if self.stopped:
+            return
+        self.stopped = True
         if self.process.poll() is None:
             self.process.terminate()
             with contextlib.suppress(subprocess.TimeoutExpired):

@@ -7,7 +7,9 @@ the API (an organiser API key, organisations, N people, events of a fixed capaci
 then for every concurrency level sends N registrations of those N people to a fresh set of events, each
 person once, in random order. Every event gets more registrations than seats, so the answers mix confirmed
 and wait-listed. Prints throughput, latency percentiles, errors, the server's peak RSS and where the CPU
-went. The server is stopped and the database dropped at the end, also on failure or timeout.
+went. Mail the registrations queue (the outbox, worked off inside the web processes in embedded mode) is
+waited for after each level, so that one level's backlog does not slow the next. The server is stopped and
+the database dropped at the end, also on failure or timeout.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ import os
 import random
 import signal
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, NoReturn
 
 from _support import (
@@ -49,6 +53,7 @@ ADMIN_EMAIL = "beheer@dutchtechzone.nl"
 ORGANISER_EMAIL = "organisator@dutchtechzone.nl"
 PASSWORD = "benchmark-password-1234"
 MUNICIPALITIES = ["Emmen", "Coevorden", "Hoogeveen", "Assen", "Meppel", "Borger-Odoorn"]
+PENDING_MAIL = ("queued", "sending")
 
 
 @dataclass
@@ -57,6 +62,17 @@ class World:
     organisations: list[int]
     people: list[int]
     quota_holders: list[int]
+
+
+@dataclass
+class MailDrain:
+    """The outbox after a level: how much was left to do when the last answer came, and how long it took."""
+
+    backlog: int
+    seconds: float
+    left: int
+    server_cpu_s: float
+    statuses: dict[str, int]
 
 
 @dataclass
@@ -77,6 +93,7 @@ class PhaseResult:
     peak_rss_kib: int
     load_after: str
     checks: list[str] = field(default_factory=list)
+    mail: MailDrain | None = None
 
     @property
     def requests(self) -> int:
@@ -109,29 +126,28 @@ async def login_and_key(server: Server, email: str) -> str:
         return str(r.json()["key"])
 
 
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
 def at(days: int, hour: int) -> str:
     moment = datetime.now(UTC) + timedelta(days=days)
     return moment.replace(hour=hour, minute=0, second=0, microsecond=0).isoformat()
 
 
 async def seed(server: Server, n_people: int, n_organisations: int) -> World:
-    admin = Api(
-        server.host, server.port, {"Authorization": f"Bearer {await login_and_key(server, ADMIN_EMAIL)}"}
-    )
+    """The admin (made by `dtz-events create-user`) adds an organiser; the organiser's key seeds the rest."""
+    admin = Api(server.host, server.port, bearer(await login_and_key(server, ADMIN_EMAIL)))
     conn = Connection(server.host, server.port)
     try:
-        await admin.call(
-            conn,
-            "POST",
-            "/api/accounts",
-            {"email": ORGANISER_EMAIL, "name": "Organisator", "role": "organiser", "password": PASSWORD},
-            expect=201,
-        )
-        api = Api(
-            server.host,
-            server.port,
-            {"Authorization": f"Bearer {await login_and_key(server, ORGANISER_EMAIL)}"},
-        )
+        organiser = {
+            "email": ORGANISER_EMAIL,
+            "name": "Organisator",
+            "role": "organiser",
+            "password": PASSWORD,
+        }
+        await admin.call(conn, "POST", "/api/accounts", organiser, expect=201)
+        api = Api(server.host, server.port, bearer(await login_and_key(server, ORGANISER_EMAIL)))
         organisations = []
         for i in range(n_organisations):
             body = {
@@ -231,16 +247,15 @@ def registration_requests(world: World, server: Server, events: list[int], seed:
     people of every organisation."""
     people = list(world.people)
     random.Random(seed).shuffle(people)
-    pairs = [(events[i % len(events)], person_id) for i, person_id in enumerate(people)]
     return [
         build_request(
             "POST",
-            f"/api/events/{event_id}/registrations",
+            f"/api/events/{events[i % len(events)]}/registrations",
             server.host,
             world.api.headers,
             f'{{"person_id":{person_id}}}'.encode(),
         )
-        for event_id, person_id in pairs
+        for i, person_id in enumerate(people)
     ]
 
 
@@ -255,8 +270,8 @@ async def phase(
 ) -> PhaseResult:
     requests = registration_requests(world, server, events, seed)
     pids = sampler.pids()
+    backends = postgres_backends(database)  # the pools are open after the warm-up: these backends stay
     server_cpu = sum(cpu_seconds(p) for p in pids)
-    backends = postgres_backends(database)  # the pools are open after warm-up: these backends stay
     postgres_cpu = sum(cpu_seconds(p) for p in backends)
     machine_cpu = machine_busy_seconds()
     client_cpu = time.process_time()
@@ -285,28 +300,53 @@ async def phase(
     )
 
 
-def check_seats(db: ScratchDatabase, result: PhaseResult, capacity: int, quota: int) -> None:
-    """The point of the lock: no event over capacity, no partner over its quota, every request recorded."""
-    ids = ",".join(str(e) for e in result.events)
-    rows = db.query(
-        f"SELECT event, organisation, status, count(*) AS n FROM registration WHERE event IN ({ids}) "
-        "GROUP BY event, organisation, status"
+# ---------------------------------------------------------------- after a level
+
+
+async def check_seats(db: ScratchDatabase, result: PhaseResult, capacity: int, quota: int) -> None:
+    """The point of the lock: no event over capacity, no partner over its quota, every 201 stored once."""
+    rows = await db.fetch(
+        "SELECT event, organisation, count(*) FILTER (WHERE status = 'confirmed') AS confirmed, "
+        "count(*) AS n FROM registration WHERE event = ANY($1::int[]) GROUP BY event, organisation",
+        result.events,
     )
     per_event: dict[int, int] = {}
-    total = 0
     for row in rows:
-        total += row["n"]
-        if row["status"] == "confirmed":
-            per_event[row["event"]] = per_event.get(row["event"], 0) + row["n"]
-            if row["organisation"] in result.quota_holders and row["n"] > quota:
-                result.checks.append(f"event {row['event']}: partner {row['organisation']} over its quota")
+        per_event[row["event"]] = per_event.get(row["event"], 0) + row["confirmed"]
+        if row["organisation"] in result.quota_holders and row["confirmed"] > quota:
+            result.checks.append(f"event {row['event']}: partner {row['organisation']} over its quota")
     result.checks += [
         f"event {e}: {n} confirmed > capacity {capacity}" for e, n in per_event.items() if n > capacity
     ]
-    if total != result.requests - result.errors:
-        result.checks.append(
-            f"{total} registrations stored for {result.requests - result.errors} answers 201"
-        )
+    stored, answered = sum(row["n"] for row in rows), result.requests - result.errors
+    if stored != answered:
+        result.checks.append(f"{stored} registrations stored for {answered} answers 201")
+
+
+async def drain_mail(
+    db: ScratchDatabase, sampler: RssSampler, events: list[int], patience: float
+) -> MailDrain | None:
+    """Wait until the outbox has no queued or sending rows (None when this schema has no outbox)."""
+    if not (await db.fetch("SELECT to_regclass('outbox') IS NOT NULL AS present"))[0]["present"]:
+        return None
+    pending_sql = "SELECT count(*) AS n FROM outbox WHERE status = ANY($1::text[])"
+    pids = sampler.pids()
+    cpu, started = sum(cpu_seconds(p) for p in pids), time.perf_counter()
+    backlog = left = (await db.fetch(pending_sql, list(PENDING_MAIL)))[0]["n"]
+    while left and time.perf_counter() - started < patience:
+        await asyncio.sleep(0.25)
+        left = (await db.fetch(pending_sql, list(PENDING_MAIL)))[0]["n"]
+    seconds = time.perf_counter() - started if backlog else 0.0
+    rows = await db.fetch(
+        "SELECT status, count(*) AS n FROM outbox WHERE event = ANY($1::int[]) GROUP BY status", events
+    )
+    return MailDrain(
+        backlog=backlog,
+        seconds=seconds,
+        left=left,
+        server_cpu_s=sum(cpu_seconds(p) for p in pids) - cpu,
+        statuses={row["status"]: row["n"] for row in rows},
+    )
 
 
 # ---------------------------------------------------------------- report
@@ -332,21 +372,27 @@ def report(result: PhaseResult, workers: int) -> None:
     peak = r.peak_rss_kib / 1024
     print(f"  server RSS     peak {peak:.1f} MiB (uvicorn parent + {workers} workers, sampled every 100 ms)")
     other = r.machine_cpu_s - r.server_cpu_s - r.client_cpu_s - r.postgres_cpu_s
-    print(
-        "  CPU s (ms/req) "
-        + "   ".join(
-            f"{name} {seconds:.1f} ({seconds * per_req:.2f})"
-            for name, seconds in [
-                ("server", r.server_cpu_s),
-                ("PostgreSQL", r.postgres_cpu_s),
-                ("client", r.client_cpu_s),
-                ("other", other),
-            ]
-        )
-    )
+    shares = [
+        ("server", r.server_cpu_s),
+        ("PostgreSQL", r.postgres_cpu_s),
+        ("client", r.client_cpu_s),
+        ("other processes", other),
+    ]
+    print("  CPU s (ms/req) " + "   ".join(f"{name} {s:.1f} ({s * per_req:.2f})" for name, s in shares))
     print(f"  machine busy   {r.machine_cpu_s / r.wall_s:.2f} of {os.cpu_count()} cores")
     print(f"  load average   {r.load_after} after")
     print(f"  seat check     {'; '.join(r.checks) if r.checks else 'ok (capacity and quotas held)'}")
+    if r.mail is not None:
+        m = r.mail
+        done = "drained" if not m.left else f"NOT drained ({m.left} left)"
+        states = ", ".join(f"{n} {status}" for status, n in sorted(m.statuses.items()))
+        print(
+            f"  mail outbox    {m.backlog} pending at the last answer, {done} in {m.seconds:.1f} s "
+            f"(server CPU {m.server_cpu_s:.1f} s); this level's mail: {states or 'none'}"
+        )
+        if m.seconds:
+            sustained = r.requests / (r.wall_s + m.seconds)
+            print(f"  sustained      {sustained:.1f} registrations/s including their mail")
 
 
 def target_line(results: list[PhaseResult]) -> bool:
@@ -366,11 +412,18 @@ def target_line(results: list[PhaseResult]) -> bool:
     return met
 
 
+def report_log(server: Server, end_of_run: int) -> None:
+    during, shutdown = server.log_errors(0, end_of_run), server.log_errors(end_of_run)
+    print(f"\nserver log     {len(during)} ERROR records during the run, {len(shutdown)} at shutdown")
+    for line in (during or shutdown)[:1]:
+        print(f"                 first: {line[:160]}")
+
+
 # ---------------------------------------------------------------- main
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--n", type=int, default=5000, help="registrations per concurrency level (= people)")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[8, 32], help="levels to measure")
     parser.add_argument("--workers", type=int, default=2, help="web processes of the server")
@@ -379,9 +432,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quota", type=int, default=100, help="seats reserved for each of two partners")
     parser.add_argument("--organisations", type=int, default=8, help="partner organisations of the people")
     parser.add_argument("--warmup", type=int, default=200, help="unmeasured registrations first")
-    parser.add_argument("--timeout", type=float, default=300, help="abort the run after this many seconds")
+    parser.add_argument("--drain-timeout", type=float, default=120, help="longest wait for the mail outbox")
+    parser.add_argument("--timeout", type=float, default=420, help="abort the whole run after this many s")
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--database", default="dtz_bench", help="scratch database, dropped and recreated")
+    parser.add_argument("--server-log", type=Path, help="keep the server's output here (default: discard)")
     args = parser.parse_args(argv)
     if args.n < 1 or args.events < 1 or min(args.concurrency) < 1 or args.organisations < 3:
         parser.error("--n, --events and --concurrency must be positive, --organisations at least 3")
@@ -390,6 +445,32 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def _terminate(signum: int, frame: Any) -> NoReturn:
     raise KeyboardInterrupt(f"signal {signum}")
+
+
+async def measure(
+    args: argparse.Namespace, server: Server, sampler: RssSampler, db: ScratchDatabase
+) -> list[PhaseResult]:
+    started = time.perf_counter()
+    world = await seed(server, args.n, args.organisations)
+    print(
+        f"seeded {len(world.people)} people in {len(world.organisations)} organisations "
+        f"in {time.perf_counter() - started:.1f} s",
+        flush=True,
+    )
+    if args.warmup:
+        (warm_event,) = await create_events(world, "warm-up", 1, args.capacity, args.quota)
+        warm = registration_requests(world, server, [warm_event], seed=0)[: args.warmup]
+        await drive(server, warm, TARGET_CONCURRENCY)
+        await drain_mail(db, sampler, [warm_event], args.drain_timeout)
+    results = []
+    for level, concurrency in enumerate(args.concurrency, start=1):
+        events = await create_events(world, f"c{concurrency}", args.events, args.capacity, args.quota)
+        result = await phase(server, sampler, world, events, concurrency, level, args.database)
+        print(f"  concurrency {concurrency}: {result.rps:.1f} requests/s; waiting for the mail", flush=True)
+        result.mail = await drain_mail(db, sampler, events, args.drain_timeout)
+        await check_seats(db, result, args.capacity, args.quota)
+        results.append(result)
+    return results
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -401,61 +482,35 @@ def main(argv: list[str] | None = None) -> int:
     server: Server | None = None
     levels = " ".join(str(c) for c in args.concurrency)
     print(f"dtz-events registration benchmark: n={args.n}, concurrency {levels}, {args.workers} workers")
-    print(f"load average {load_average()} at start, {os.cpu_count()} cores")
-    try:
-        db.create(timeout=deadline.remaining(30))
-        run_cli(["migrate"], env, timeout=deadline.remaining(120))
-        run_cli(
-            [
-                "create-user",
-                "--email",
-                ADMIN_EMAIL,
-                "--name",
-                "Beheer",
-                "--role",
-                "admin",
-                "--password",
-                PASSWORD,
-            ],
-            env,
-            timeout=deadline.remaining(60),
-        )
-        server = Server.start(env, args.workers, timeout=deadline.remaining(60))
-        with RssSampler(server.pid) as sampler:
-            results = run_async(asyncio.wait_for(measure(args, server, sampler), deadline.remaining()))
-        hwm = sum(hwm_kib(p) for p in sampler.pids())
-        for result in results:
-            check_seats(db, result, args.capacity, args.quota)
-            report(result, args.workers)
-        print(f"\nserver VmHWM   {hwm / 1024:.1f} MiB (sum of the kernel's per-process peaks, whole run)")
-        target_line(results)
-        return 0
-    except (TimeoutError, KeyboardInterrupt) as exc:
-        print(f"aborted: {exc or type(exc).__name__}", file=sys.stderr)
-        return 2
-    finally:
-        if server is not None:
+    print(f"load average {load_average()} at start, {os.cpu_count()} cores", flush=True)
+    with tempfile.TemporaryDirectory(prefix="dtz-bench-") as tmp:
+        try:
+            db.create(timeout=deadline.remaining(30))
+            run_cli(["migrate"], env, timeout=deadline.remaining(120))
+            admin = ["--email", ADMIN_EMAIL, "--name", "Beheer", "--role", "admin", "--password", PASSWORD]
+            run_cli(["create-user", *admin], env, timeout=deadline.remaining(60))
+            log = args.server_log or Path(tmp) / "server.log"
+            server = Server.start(env, args.workers, log, timeout=deadline.remaining(60))
+            with RssSampler(server.pid) as sampler:
+                results = run_async(
+                    asyncio.wait_for(measure(args, server, sampler, db), deadline.remaining())
+                )
+                hwm = sum(hwm_kib(p) for p in sampler.pids())
+            end_of_run = server.log_size()
             server.stop()
-        db.drop()
-
-
-async def measure(args: argparse.Namespace, server: Server, sampler: RssSampler) -> list[PhaseResult]:
-    started = time.perf_counter()
-    world = await seed(server, args.n, args.organisations)
-    print(
-        f"seeded {len(world.people)} people in {len(world.organisations)} organisations "
-        f"in {time.perf_counter() - started:.1f} s"
-    )
-    if args.warmup:
-        (warm_event,) = await create_events(world, "warm-up", 1, args.capacity, args.quota)
-        warm = registration_requests(world, server, [warm_event], seed=0)[: args.warmup]
-        await drive(server, warm, TARGET_CONCURRENCY)
-    results = []
-    for level, concurrency in enumerate(args.concurrency, start=1):
-        events = await create_events(world, f"c{concurrency}", args.events, args.capacity, args.quota)
-        results.append(await phase(server, sampler, world, events, concurrency, level, args.database))
-        print(f"  measured concurrency {concurrency}: {results[-1].rps:.1f} requests/s")
-    return results
+            for result in results:
+                report(result, args.workers)
+            print(f"\nserver VmHWM   {hwm / 1024:.1f} MiB (sum of the kernel's per-process peaks, whole run)")
+            report_log(server, end_of_run)
+            target_line(results)
+            return 0
+        except (TimeoutError, KeyboardInterrupt) as exc:
+            print(f"aborted: {exc or type(exc).__name__}", file=sys.stderr)
+            return 2
+        finally:
+            if server is not None:
+                server.stop()
+            db.drop()
 
 
 if __name__ == "__main__":

@@ -33,7 +33,9 @@ from dtz_events.accounts.tables import ApiKey
 from dtz_events.app import create_app
 from dtz_events.core.auth import Role
 from dtz_events.core.errors import PROBLEM_JSON
+from dtz_events.mail.tables import OutboxMessage
 from dtz_events.partners.tables import Organisation, Person
+from dtz_events.registrations.links import LinkPurpose, create_link
 from dtz_events.registrations.tables import Quota, Registration
 from dtz_events.settings import Settings
 from tests.support.fixtures import World, at, build_world
@@ -55,7 +57,6 @@ ROLE_OF = {
     "partner_own": Role.partner_coordinator,
     "partner_other": Role.partner_coordinator,
 }
-STAFF_ROLES = ("admin", "organiser", "board_secretary")
 LOGIN_PASSWORD = "correct horse battery staple"
 
 
@@ -277,6 +278,29 @@ async def quota_to_remove(ctx: Ctx, role: str) -> dict[str, int]:
     return {"event_id": event_id, "organisation_id": org_id}
 
 
+async def outbox_message(ctx: Ctx, role: str) -> dict[str, int]:
+    """An email of the world: registering people for a published event queues them."""
+    row = await OutboxMessage.select(OutboxMessage.id).order_by(OutboxMessage.id).first()
+    assert row is not None, "the world has queued no email"
+    return {"message_id": row["id"]}
+
+
+async def outbox_invitation(ctx: Ctx, role: str) -> dict[str, int]:
+    """An email with its calendar (rendered when it is sent; here written in directly)."""
+    params = await outbox_message(ctx, role)
+    calendar = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//tests//EN\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n"
+    await OutboxMessage.update({OutboxMessage.ics: calendar}).where(OutboxMessage.id == params["message_id"])
+    return params
+
+
+async def rsvp_token(ctx: Ctx, role: str) -> dict[str, str]:
+    return {"token": await create_link(LinkPurpose.rsvp, registration_id=ctx.ids["reg_a1"])}
+
+
+async def feed_token(ctx: Ctx, role: str) -> dict[str, str]:
+    return {"token": await create_link(LinkPurpose.person_feed, person_id=ctx.ids["a1"])}
+
+
 # ---------------------------------------------------------------- checks of 2xx bodies
 # The module shares one world between its tests and rows add people, events and registrations to it, so
 # the expected sets come from the database (what the caller's organisation owns), plus the fixed facts.
@@ -410,6 +434,7 @@ class Row:
     body: Factory | None = None
     check: Check | None = None
     query: dict[str, Any] = field(default_factory=dict)
+    form: bool = False  # send the body as application/x-www-form-urlencoded, as a browser does
 
 
 ALL = {"per_page": 200}  # lists grow while the module runs; one page holds them all
@@ -734,6 +759,82 @@ TABLE: list[Row] = [
         codes(401, 200, 200, 200, 404, 404),
         params=fresh_registration("board"),
     ),
+    # ------------------------------------------------------------ outbox
+    Row("list the outbox", "GET", "/api/outbox", codes(401, 200, 200, 403, 403, 403)),
+    Row("count the outbox", "GET", "/api/outbox/counts", codes(401, 200, 200, 403, 403, 403)),
+    # The local outbox pages exist only in embedded mode without SMTP (as in these tests), for development.
+    Row("local outbox page", "GET", "/dev/mail", codes(200, 200, 200, 200, 200, 200)),
+    Row(
+        "local outbox: one email",
+        "GET",
+        "/dev/mail/{message_id:int}",
+        codes(200, 200, 200, 200, 200, 200),
+        params=outbox_message,
+    ),
+    Row(
+        "local outbox: one invitation",
+        "GET",
+        "/dev/mail/{message_id:int}/invite.ics",
+        codes(200, 200, 200, 200, 200, 200),
+        params=outbox_invitation,
+    ),
+    # ------------------------------------------------------------ participant links and calendar feeds
+    Row(
+        "RSVP page from the email's link",
+        "GET",
+        "/rsvp/{token:str}",
+        codes(200, 200, 200, 200, 200, 200),
+        params=rsvp_token,
+    ),
+    Row(
+        "RSVP answer from the email's link",
+        "POST",
+        "/rsvp/{token:str}",
+        codes(200, 200, 200, 200, 200, 200),
+        params=rsvp_token,
+        body=const({"answer": "accepted"}),
+        form=True,
+    ),
+    Row(
+        "public programme feed",
+        "GET",
+        "/feeds/programmes/{slug:str}",
+        codes(200, 200, 200, 200, 200, 200),
+        params=const({"slug": "smart-industry-hub.ics"}),
+    ),
+    Row(
+        "personal feed from its link",
+        "GET",
+        "/feeds/{token:str}",
+        codes(200, 200, 200, 200, 200, 200),
+        params=feed_token,
+    ),
+    Row(
+        "make a feed link for person a1",
+        "POST",
+        "/api/people/{person_id:int}/feed-link",
+        codes(401, 201, 201, 403, 201, 404),
+        params=ids(person_id="a1"),
+    ),
+    Row(
+        "revoke the feed links of person a1",
+        "POST",
+        "/api/people/{person_id:int}/feed-link/revoke",
+        codes(401, 200, 200, 403, 200, 404),
+        params=ids(person_id="a1"),
+    ),
+    Row(
+        "make the partner's feed link",
+        "POST",
+        "/api/partner-feed-link",
+        codes(401, 403, 403, 403, 201, 201),
+    ),
+    Row(
+        "revoke the partner's feed links",
+        "POST",
+        "/api/partner-feed-link/revoke",
+        codes(401, 403, 403, 403, 200, 200),
+    ),
     # ------------------------------------------------------------ quotas
     Row(
         "list quotas of the network meeting (partners see their own only)",
@@ -855,7 +956,7 @@ async def ctx(settings: Settings) -> AsyncIterator[Ctx]:
         await empty_all_tables()
 
 
-def _url(template: str, params: dict[str, int]) -> str:
+def _url(template: str, params: dict[str, Any]) -> str:
     return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: str(params[m.group(1)]), template)
 
 
@@ -868,9 +969,8 @@ async def test_route_answers_each_role_as_the_table_says(ctx: Ctx, row: Row) -> 
         body = await row.body(ctx, role) if row.body else None
         url = _url(row.path, params)
         headers = ctx.world.actors[ACTOR_OF_ROLE[role]].headers
-        response = await client.request(
-            row.method, url, params=row.query, headers=headers, **({"json": body} if row.body else {})
-        )
+        payload = {} if row.body is None else {"data": body} if row.form else {"json": body}
+        response = await client.request(row.method, url, params=row.query, headers=headers, **payload)
         client.cookies.clear()  # a login must not make the next caller someone
         expected = row.expected[role]
         if response.status_code != expected:
@@ -883,6 +983,8 @@ async def test_route_answers_each_role_as_the_table_says(ctx: Ctx, row: Row) -> 
             assert response.json()["status"] == expected
         elif row.check is not None:
             await row.check(ctx, role, response.json())
+        elif response.status_code == 200 and "json" in response.headers.get("content-type", ""):
+            response.json()  # a 2xx JSON body must at least be JSON
     assert not wrong, "\n".join(wrong)
 
 

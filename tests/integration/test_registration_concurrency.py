@@ -231,3 +231,61 @@ async def test_concurrent_duplicates_register_a_person_once(
         (Registration.event == eid) & (Registration.person == person)
     )
     assert rows == [{"id": created["id"], "status": "confirmed"}]
+
+
+async def test_capacity_changes_during_a_burst_never_overbook(
+    client: httpx.AsyncClient, world: World, live_server: LiveServer
+) -> None:
+    admin, organiser = world.actors["admin"].headers, world.actors["organiser"].headers
+    r = await client.post(
+        "/api/events",
+        json={
+            "kind": "promotion_day",
+            "title": "Techniekdag Emmen",
+            "starts_at": at(25, 9),
+            "ends_at": at(25, 15),
+            "capacity": 40,
+            "municipality": "Emmen",
+        },
+        headers=admin,
+    )
+    assert r.status_code == 201, r.text
+    eid = r.json()["id"]
+    assert (await client.post(f"/api/events/{eid}/publish", headers=admin)).status_code == 200
+    people = []
+    for i in range(60):
+        r = await client.post(
+            "/api/people",
+            json={
+                "name": f"Docent {i:02}",
+                "email": f"docent{i:02}@c.example",
+                "organisation_id": world.organisations["c"],
+            },
+            headers=admin,
+        )
+        assert r.status_code == 201, r.text
+        people.append(r.json()["id"])
+
+    capacities = iter([35, 20, 38, 25, 40, 22, 30, 36, 24, 33])
+    async with _http(live_server) as http:
+        requests = []
+        for n, person in enumerate(people):
+            requests.append(
+                http.post(f"/api/events/{eid}/registrations", json={"person_id": person}, headers=organiser)
+            )
+            if n % 6 == 3:
+                capacity = next(capacities)
+                requests.append(
+                    http.patch(f"/api/events/{eid}", json={"capacity": capacity}, headers=organiser)
+                )
+        responses = await asyncio.gather(*requests)
+    codes = Counter((r.request.method, r.status_code) for r in responses)
+    assert codes[("POST", 201)] == 60, codes
+    assert set(codes) <= {("POST", 201), ("PATCH", 200), ("PATCH", 409)}, codes
+
+    r = await client.get(f"/api/events/{eid}", headers=organiser)
+    capacity = r.json()["capacity"]
+    # Never more confirmed than seats, and no free seat while people wait.
+    assert r.json()["seats"] == {"confirmed": capacity, "waitlisted": 60 - capacity, "invited": 0}
+    rows = await _rows(eid)
+    assert Counter(x["status"] for x in rows) == {"confirmed": capacity, "waitlisted": 60 - capacity}

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from piccolo.apps.migrations.auto import DiffableTable, SchemaDiffer, SchemaSnapshot
 from piccolo.apps.migrations.commands.base import BaseMigrationManager
-from piccolo.columns import Varchar
+from piccolo.columns import ForeignKey, Integer, Varchar
 from piccolo.conf.apps import Finder
 from piccolo.table import Table, create_table_class
 
@@ -176,8 +176,13 @@ async def test_composite_unique_indexes_exist_and_reject_duplicates(backend: str
         table = tables[tablename]
         values: dict[str, Any] = {}
         for column in columns:
-            references = table._meta.get_column_by_name(column)._foreign_key_meta.resolved_references
-            values[column] = parents[references._meta.tablename]
+            col = table._meta.get_column_by_name(column)
+            if isinstance(col, ForeignKey):
+                parent = col._foreign_key_meta.resolved_references._meta.tablename
+                assert parent in parents, f"{name}: give _one_row_of_each_parent() a row in {parent}"
+                values[column] = parents[parent]
+            else:
+                values[column] = 1 if isinstance(col, Integer) else "same"
         await table.insert(table(**values))
         with pytest.raises(Exception) as caught:  # noqa: PT011 - the driver's own exception type
             await table.insert(table(**values))

@@ -93,6 +93,11 @@ def set_dispatcher(dispatcher: Dispatcher | None) -> None:
     _current = dispatcher
 
 
+def is_active() -> bool:
+    """False in a process that has no worker to hand work to (a CLI command)."""
+    return _current is not None
+
+
 def dispatch(actor_name: str, *args: Any) -> None:
     if _current is not None:
         _current.send(actor_name, *args)

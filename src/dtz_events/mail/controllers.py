@@ -3,6 +3,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
 from litestar.params import PathParameter, QueryParameter
 from litestar.response import Template
 
@@ -34,11 +36,22 @@ class OutboxController(Controller):
         return await services.outbox_counts()
 
 
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+async def loopback_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """The local outbox holds everyone's RSVP links: show it only to a browser on this machine."""
+    if connection.client is None or connection.client.host not in LOOPBACK:
+        raise NotFound("page")
+
+
 class DevMailPages(Controller):
-    """The local outbox in the browser: only mounted when no SMTP server is configured (embedded mode)."""
+    """The local outbox in the browser: only mounted when no SMTP server is configured (embedded mode),
+    and only answered on loopback."""
 
     path = "/dev/mail"
     include_in_schema = False
+    guards = [loopback_only]
 
     @get("/", opt=roles(PUBLIC))
     async def list_mail(self, request: Request[Any, Any, Any]) -> Template:

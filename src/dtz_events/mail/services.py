@@ -19,7 +19,7 @@ from piccolo.query.functions.aggregate import Count
 from dtz_events.core import ical
 from dtz_events.core.clock import local, local_or_none, utcnow
 from dtz_events.core.db import after_commit, is_postgres
-from dtz_events.core.dispatch import dispatch, handler
+from dtz_events.core.dispatch import dispatch, handler, is_active
 from dtz_events.core.schemas import Page, Pagination, page_out
 from dtz_events.core.templating import format_when, one_line, render_email
 from dtz_events.events.tables import Event
@@ -122,7 +122,9 @@ async def _queue(
         ON CONFLICT (dedup_key) DO NOTHING
         RETURNING id
     """
-    params = [*kind_params, *kind_params, now, now, now, *where_params]
+    # Without a dispatcher (a CLI command) the rows are left for the next sweep, at once.
+    dispatched_at = now if is_active() else None
+    params = [*kind_params, *kind_params, now, now, dispatched_at, *where_params]
     rows = await OutboxMessage.raw(sql, *params)
     ids = sorted(r["id"] for r in rows)
     if ids:
