@@ -130,7 +130,8 @@ def invitation(
 def feed(name: str, entries: list[CalendarEntry]) -> bytes:
     """A subscription feed (no METHOD, as RFC 5545 feeds are published)."""
     calendar = _calendar(None, entries)
-    calendar.add("x-wr-calname", _one_line(name))
+    # vText: icalendar writes an X- property it does not know unescaped, but its value type is TEXT.
+    calendar.add("x-wr-calname", vText(_one_line(name)))
     calendar.add("x-wr-timezone", "Europe/Amsterdam")
     stamp = utcnow()
     for entry in entries:

@@ -27,6 +27,7 @@ class OutboxStatus(StrEnum):
     sent = "sent"
     failed = "failed"
     held = "held"  # rendered and kept in the local outbox: no SMTP server is configured
+    withdrawn = "withdrawn"  # not sent: no longer true when it could go out (a stale reminder)
 
 
 # The email a registration's status calls for, when it changes.
@@ -70,3 +71,4 @@ class OutboxCounts(Output):
     sent: int = 0
     failed: int = 0
     held: int = 0
+    withdrawn: int = 0

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import format_datetime, formataddr, parseaddr
+from email.utils import format_datetime, parseaddr
 from typing import Any
 
 from piccolo.query.functions.aggregate import Count
@@ -156,7 +156,7 @@ async def queue_for_event(event_id: int, kind: EmailKind | None, statuses: list[
 async def queue_reminders(event_id: int, starts_at: datetime) -> list[int]:
     """Reminders to confirmed people who have not declined; keyed by the start time, so a moved event
     gets reminders for its new time and a second tick adds none."""
-    suffix = f"':starts {int(starts_at.timestamp())}'"
+    suffix = f"'{_starts_tag(starts_at)}'"
     return await _queue(
         "r.event = {} AND r.status = 'confirmed' AND r.rsvp <> 'declined' AND e.status = 'published'",
         [event_id],
@@ -164,6 +164,54 @@ async def queue_reminders(event_id: int, starts_at: datetime) -> list[int]:
         key_by_sequence=False,
         key_suffix=suffix,
     )
+
+
+def _starts_tag(starts_at: datetime) -> str:
+    return f":starts {int(starts_at.timestamp())}"
+
+
+async def _withdraw_stale_reminders(ids: list[int], token: str) -> list[int]:
+    """A reminder can wait in the outbox (a retry, a busy worker) while its event is cancelled or moved, or
+    its person cancels or declines. Send it only if it is still due; the rest of `ids` is returned."""
+    rows = await OutboxMessage.select(
+        OutboxMessage.id, OutboxMessage.dedup_key, OutboxMessage.registration
+    ).where(OutboxMessage.id.is_in(ids), OutboxMessage.kind == EmailKind.reminder.value)
+    if not rows:
+        return ids
+    registration_ids = [r["registration"] for r in rows if r["registration"]]
+    registrations = {
+        r["id"]: r
+        for r in await Registration.select(
+            Registration.id,
+            Registration.status,
+            Registration.rsvp,
+            Registration.event.status.as_alias("event_status"),
+            Registration.event.starts_at.as_alias("starts_at"),
+        ).where(Registration.id.is_in(registration_ids or [0]))
+    }
+    now = utcnow()
+    stale = []
+    for row in rows:
+        reg = registrations.get(row["registration"])
+        if not (
+            reg is not None
+            and reg["status"] == "confirmed"
+            and reg["rsvp"] != "declined"
+            and reg["event_status"] == "published"
+            and reg["starts_at"] > now
+            and row["dedup_key"].endswith(_starts_tag(reg["starts_at"]))
+        ):
+            stale.append(row["id"])
+    if stale:
+        reason = (
+            "not sent: no longer due (event cancelled, moved or begun; registration cancelled or declined)"
+        )
+        await _set_status(
+            stale,
+            token,
+            {OutboxMessage.status: OutboxStatus.withdrawn.value, OutboxMessage.last_error: reason},
+        )
+    return [i for i in ids if i not in stale]
 
 
 def dispatch_ids(ids: list[int]) -> None:
@@ -274,7 +322,9 @@ def compose(row: dict[str, Any], settings: Settings) -> EmailMessage:
     message = EmailMessage(policy=SMTP)
     message["From"] = settings.mail_from
     name = one_line(row["recipient_name"] or "")
-    message["To"] = formataddr((name, row["recipient_email"])) if name else row["recipient_email"]
+    # An Address, not a formataddr() string: the header is then built from its parts, so a name with
+    # `:`, `@` or `<` cannot turn into another recipient when the encoded name is folded.
+    message["To"] = Address(display_name=name, addr_spec=row["recipient_email"])
     message["Subject"] = one_line(row["subject"] or "")
     message["Date"] = format_datetime(utcnow())
     message["Message-ID"] = (
@@ -365,6 +415,8 @@ async def deliver(ids: list[int]) -> None:
     """Claim, render and send these outbox rows over one SMTP connection. Safe to call twice."""
     token = secrets.token_hex(8)
     claimed = await _claim(ids, token)
+    if claimed:
+        claimed = await _withdraw_stale_reminders(claimed, token)
     if not claimed:
         return
     await _render_missing(claimed)

@@ -9,6 +9,7 @@ is parsed again, and calendar queries show what the user's calendar shows."""
 from __future__ import annotations
 
 import hashlib
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -99,6 +100,7 @@ def radicale() -> Iterator[Radicale]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def utc_stamp(moment: datetime) -> str:
@@ -274,30 +276,23 @@ def split_feed(ics: bytes) -> dict[str, bytes]:
     head: list[bytes] = []
     timezones: list[bytes] = []
     events: list[list[bytes]] = []
-    target = head
-    depth = 0
+    target, depth = head, 0  # depth: nesting inside VCALENDAR; continuation lines go with their line
     for line in ics.split(b"\r\n"):
-        if not line:
-            continue
-        if line.startswith((b" ", b"\t")):
-            target.append(line)
-            continue
         upper = line.upper()
+        if not line or upper in (b"BEGIN:VCALENDAR", b"END:VCALENDAR"):
+            continue
         if upper.startswith(b"BEGIN:"):
-            depth += 1
-            if depth == 2:
+            if depth == 0:
                 if upper == b"BEGIN:VEVENT":
                     events.append([])
                     target = events[-1]
                 else:
                     target = timezones
-        if depth == 1 and not upper.startswith((b"BEGIN:VCALENDAR", b"END:VCALENDAR")):
-            target = head
-        if depth >= 1 and not upper.startswith((b"BEGIN:VCALENDAR", b"END:VCALENDAR")):
-            target.append(line)
+            depth += 1
+        target.append(line)
         if upper.startswith(b"END:"):
             depth -= 1
-            if depth == 1:
+            if depth == 0:
                 target = head
     objects = {}
     for event in events:

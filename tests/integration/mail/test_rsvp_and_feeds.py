@@ -74,7 +74,9 @@ async def test_person_feed_lists_confirmed_events_and_is_revocable(client, world
     assert [str(e["SUMMARY"]) for e in calendar.walk("VEVENT")] == ["Netwerkbijeenkomst Smart Industry"]
     assert "METHOD" not in calendar
 
-    other = await client.post(f"/api/people/{world.people['a1']}/feed-link", headers=world.actors["partner_b"].headers)
+    other = await client.post(
+        f"/api/people/{world.people['a1']}/feed-link", headers=world.actors["partner_b"].headers
+    )
     assert other.status_code == 404
 
     r = await client.post(f"/api/people/{world.people['a1']}/feed-link/revoke", headers=organiser)

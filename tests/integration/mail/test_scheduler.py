@@ -12,6 +12,7 @@ import pytest
 
 from dtz_events import scheduler
 from dtz_events.core.templating import format_when
+from dtz_events.mail.tables import OutboxMessage
 
 pytestmark = pytest.mark.sqlite
 
@@ -86,7 +87,9 @@ async def ticks_then_flush(mail_env, *moments: datetime) -> None:
 # ---------------------------------------------------------------- once, and only in its window
 
 
-async def test_a_reminder_goes_out_once_at_its_time_however_often_the_scheduler_ticks(client, world, mail_env):
+async def test_a_reminder_goes_out_once_at_its_time_however_often_the_scheduler_ticks(
+    client, world, mail_env
+):
     event_id, start = await published_event(client, world, timedelta(days=3))
     await register(client, world, event_id, "a1")
     await mail_env.flush()
@@ -131,8 +134,10 @@ async def test_no_reminder_once_the_event_has_started(client, world, mail_env):
     assert reminders(mail_env, "a1") == []
 
 
-async def test_late_registration_inside_the_window_gets_its_reminder_at_the_next_tick(client, world, mail_env):
-    event_id, start = await published_event(client, world, timedelta(hours=20))  # inside the 48 h window
+async def test_late_registration_inside_the_window_gets_its_reminder_at_the_next_tick(
+    client, world, mail_env
+):
+    event_id, _ = await published_event(client, world, timedelta(hours=20))  # inside the 48 h window
     await register(client, world, event_id, "a1")
     await mail_env.flush()
     await ticks_then_flush(mail_env, datetime.now(UTC), datetime.now(UTC) + HOUR)
@@ -204,7 +209,11 @@ async def test_a_moved_event_moves_its_reminder(client, world, mail_env):
 
     # The old reminder time, and everything up to the old start, passes without a reminder.
     await ticks_then_flush(
-        mail_env, old_start - 48 * HOUR, old_start - HOUR, old_start, new_start - 48 * HOUR - timedelta(seconds=1)
+        mail_env,
+        old_start - 48 * HOUR,
+        old_start - HOUR,
+        old_start,
+        new_start - 48 * HOUR - timedelta(seconds=1),
     )
     assert reminders(mail_env, "a1") == []
 
@@ -234,7 +243,9 @@ async def test_a_reminder_already_sent_is_followed_by_one_for_the_new_time(clien
     await ticks_then_flush(mail_env, old_start - 46 * HOUR, old_start, new_start - 49 * HOUR)
     assert len(reminders(mail_env, "a1")) == 1
 
-    await ticks_then_flush(mail_env, new_start - 48 * HOUR, new_start - 48 * HOUR, new_start - HOUR, new_start)
+    await ticks_then_flush(
+        mail_env, new_start - 48 * HOUR, new_start - 48 * HOUR, new_start - HOUR, new_start
+    )
     first, second = reminders(mail_env, "a1")
     assert format_when(old_start, old_start + 3 * HOUR, "nl") in first.get_body(("plain",)).get_content()
     assert format_when(new_start, new_start + 3 * HOUR, "nl") in second.get_body(("plain",)).get_content()
@@ -281,7 +292,9 @@ async def test_only_confirmed_people_who_have_not_declined_are_reminded(client, 
     )
     assert r.status_code == 200, r.text
     # a2's seat goes to c1: promoted people are confirmed and are reminded like everyone else.
-    r = await client.get(f"/api/registrations/{registrations['c1']['id']}", headers=world.actors["organiser"].headers)
+    r = await client.get(
+        f"/api/registrations/{registrations['c1']['id']}", headers=world.actors["organiser"].headers
+    )
     assert r.json()["status"] == "confirmed"
     d1 = await register(client, world, event_id, "a2")  # a2 again: now on the waiting list
     assert d1["status"] == "waitlisted"
@@ -309,7 +322,9 @@ async def test_a_wait_listed_person_alone_gets_no_reminder(client, world, mail_e
 
 async def test_two_ticks_at_the_same_instant_send_each_reminder_once(client, world, mail_env):
     r = await client.patch(
-        f"/api/people/{world.people['b1']}", json={"language": "en"}, headers=world.actors["organiser"].headers
+        f"/api/people/{world.people['b1']}",
+        json={"language": "en"},
+        headers=world.actors["organiser"].headers,
     )
     assert r.status_code == 200, r.text
     event_id, start = await published_event(client, world, timedelta(days=3))
@@ -348,3 +363,77 @@ async def test_concurrent_ticks_on_a_fresh_due_reminder_queue_it_once(client, wo
     await mail_env.flush()
     for person in ("a1", "a2", "b1", "c1"):
         assert len(reminders(mail_env, person)) == 1, person
+
+
+# ---------------------------------------------------------------- reminders that wait in the outbox
+
+
+async def held_up_reminder(client, world, mail_env, person: str = "a1") -> tuple[int, datetime]:
+    """A reminder queued at its time whose delivery is held up by a temporary SMTP refusal."""
+    event_id, start = await published_event(client, world, timedelta(days=3))
+    await register(client, world, event_id, person)
+    await mail_env.flush()
+    mail_env.sink.handler.refuse[EMAILS[person]] = "451 4.3.0 Mailbox temporarily unavailable"
+    await tick_at(start - 48 * HOUR)
+    await mail_env.flush()
+    assert reminders(mail_env, person) == []
+    return event_id, start
+
+
+async def let_through(mail_env, person: str = "a1") -> None:
+    """Accept the person's mail again and wait out the retries' back-off until the outbox is empty."""
+    mail_env.sink.handler.refuse.pop(EMAILS[person])
+    for _ in range(100):
+        await asyncio.sleep(0.1)
+        await mail_env.flush()
+        if not await OutboxMessage.exists().where(OutboxMessage.status.is_in(["queued", "sending"])):
+            return
+    raise AssertionError("the outbox did not empty")
+
+
+async def reminder_statuses() -> list[str]:
+    rows = await OutboxMessage.select(OutboxMessage.status).where(OutboxMessage.kind == "reminder")
+    return sorted(r["status"] for r in rows)
+
+
+async def test_a_reminder_held_up_in_the_outbox_is_not_sent_after_the_event_is_cancelled(
+    client, world, mail_env
+):
+    event_id, _ = await held_up_reminder(client, world, mail_env)
+    r = await client.post(f"/api/events/{event_id}/cancel", headers=world.actors["organiser"].headers)
+    assert r.status_code == 200, r.text
+    await let_through(mail_env)
+    assert reminders(mail_env, "a1") == []
+    assert [str(m.message["Subject"]) for m in mail_env.sink.to(EMAILS["a1"])] == [
+        f"Aanmelding bevestigd: {TITLE}",
+        f"Geannuleerd: {TITLE}",
+    ]
+    [row] = await OutboxMessage.select().where(OutboxMessage.kind == "reminder")
+    assert row["status"] == "withdrawn"  # kept on record, with the reason, and never sent
+    assert "no longer due" in row["last_error"]
+    r = await client.get("/api/outbox/counts", headers=world.actors["organiser"].headers)
+    assert r.json()["withdrawn"] == 1
+
+
+async def test_a_reminder_held_up_in_the_outbox_is_not_sent_after_the_person_declines(
+    client, world, mail_env
+):
+    await held_up_reminder(client, world, mail_env)
+    await rsvp(client, mail_env, "a1", "declined")
+    await let_through(mail_env)
+    await ticks_then_flush(mail_env, datetime.now(UTC))
+    assert reminders(mail_env, "a1") == []
+    assert await reminder_statuses() == ["withdrawn"]
+
+
+async def test_a_reminder_held_up_in_the_outbox_gives_way_to_the_one_for_the_new_time(
+    client, world, mail_env
+):
+    event_id, start = await held_up_reminder(client, world, mail_env)
+    new_start = start + timedelta(days=5)
+    await move(client, world, event_id, new_start)
+    await let_through(mail_env)
+    await ticks_then_flush(mail_env, new_start - 48 * HOUR, new_start - HOUR)
+    [reminder] = reminders(mail_env, "a1")
+    assert format_when(new_start, new_start + 3 * HOUR, "nl") in reminder.get_body(("plain",)).get_content()
+    assert await reminder_statuses() == ["sent", "withdrawn"]
