@@ -154,11 +154,12 @@ async def queue_for_event(event_id: int, kind: EmailKind | None, statuses: list[
 
 
 async def queue_reminders(event_id: int, starts_at: datetime) -> list[int]:
-    """Reminders to confirmed people who have not declined; keyed by the start time, so a moved event
-    gets reminders for its new time and a second tick adds none."""
+    """Reminders to confirmed or invited people who have not declined; keyed by the start time, so a moved
+    event gets reminders for its new time and a second tick adds none."""
     suffix = f"'{_starts_tag(starts_at)}'"
     return await _queue(
-        "r.event = {} AND r.status = 'confirmed' AND r.rsvp <> 'declined' AND e.status = 'published'",
+        "r.event = {} AND r.status IN ('confirmed', 'invited') AND r.rsvp <> 'declined'"
+        " AND e.status = 'published'",
         [event_id],
         EmailKind.reminder,
         key_by_sequence=False,
@@ -195,7 +196,7 @@ async def _withdraw_stale_reminders(ids: list[int], token: str) -> list[int]:
         reg = registrations.get(row["registration"])
         if not (
             reg is not None
-            and reg["status"] == "confirmed"
+            and reg["status"] in ("confirmed", "invited")
             and reg["rsvp"] != "declined"
             and reg["event_status"] == "published"
             and reg["starts_at"] > now
