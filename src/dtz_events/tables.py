@@ -18,6 +18,7 @@ def all_tables() -> list[type[Table]]:
         Theme,
     )
     from dtz_events.registrations.tables import LinkToken, Quota, Registration
+    from dtz_events.surveys.tables import ReportedContact, Survey, SurveyInvitation, SurveyResponse
 
     return [
         Programme,
@@ -34,6 +35,10 @@ def all_tables() -> list[type[Table]]:
         Quota,
         LinkToken,
         OutboxMessage,
+        Survey,
+        SurveyInvitation,
+        SurveyResponse,
+        ReportedContact,
     ]
 
 
@@ -45,4 +50,8 @@ COMPOSITE_UNIQUE_INDEXES: dict[str, tuple[str, tuple[str, ...]]] = {
     "event_theme_unique": ("event_theme", ("event", "theme")),
     "registration_event_person_unique": ("registration", ("event", "person")),
     "quota_event_organisation_unique": ("quota", ("event", "organisation")),
+    "survey_invitation_registration_wave_unique": ("survey_invitation", ("survey", "registration", "wave")),
+    "reported_contact_invitation_other_unique": ("reported_contact", ("invitation", "other")),
+    # SQLite cannot ADD COLUMN ... UNIQUE either.
+    "registration_checkin_code_unique": ("registration", ("checkin_code",)),
 }

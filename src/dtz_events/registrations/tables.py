@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from piccolo.columns import ForeignKey, Integer, Serial, Timestamptz, Varchar
+from piccolo.columns import Boolean, ForeignKey, Integer, Serial, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
@@ -21,6 +21,9 @@ class Registration(Table):
     queued_at = Timestamptz(default=TimestamptzNow())
     status_changed_at = Timestamptz(default=TimestamptzNow())
     checked_in_at = Timestamptz(null=True, default=None)
+    # Shown as a QR code on the participant's page; typed or scanned at the door.
+    checkin_code = Varchar(length=16, null=True, default=None)  # unique index in migration 0005
+    walk_in = Boolean(default=False)
     registered_by = ForeignKey(Account, on_delete=OnDelete.set_null, null=True, default=None)
     # Raised on every status change: keys the emails about that change, and (added to the event's
     # sequence) gives this attendee's calendar copy a SEQUENCE that only goes up.
