@@ -41,6 +41,7 @@ from dtz_events.registrations.controllers import (
     RegistrationController,
 )
 from dtz_events.settings import Settings
+from dtz_events.surveys.controllers import SurveyController
 
 API_HANDLERS = [
     AuthController,
@@ -55,6 +56,7 @@ API_HANDLERS = [
     FeedLinkController,
     FeedController,
     OutboxController,
+    SurveyController,
     HealthController,
 ]
 

@@ -14,6 +14,7 @@ from dtz_events.core.clock import utcnow
 from dtz_events.mail.services import sweep
 from dtz_events.registrations.services import queue_due_reminders
 from dtz_events.settings import Settings
+from dtz_events.surveys.services import send_due_followups, send_due_reminders, send_due_surveys
 
 logger = logging.getLogger(__name__)
 
@@ -22,6 +23,9 @@ DueJob = Callable[[datetime], Awaitable[int]]
 # Queueing jobs first, then the sweep that dispatches what they (and anything lost) left queued.
 JOBS: list[tuple[str, DueJob]] = [
     ("registrations.reminders", queue_due_reminders),
+    ("surveys.send", send_due_surveys),
+    ("surveys.reminders", send_due_reminders),
+    ("surveys.followups", send_due_followups),
     ("mail.sweep", sweep),
 ]
 

@@ -15,6 +15,9 @@ class EmailKind(StrEnum):
     event_cancelled = "event_cancelled"
     registration_cancelled = "registration_cancelled"
     reminder = "reminder"
+    survey_invitation = "survey_invitation"
+    survey_reminder = "survey_reminder"
+    survey_followup = "survey_followup"
 
     @property
     def template(self) -> str:

@@ -14,6 +14,7 @@ from email.policy import SMTP
 from email.utils import format_datetime, parseaddr
 from typing import Any
 
+from babel.dates import format_date
 from piccolo.query.functions.aggregate import Count
 
 from dtz_events.core import ical
@@ -37,6 +38,7 @@ from dtz_events.partners.tables import Person
 from dtz_events.registrations.links import LinkPurpose, create_link
 from dtz_events.registrations.tables import Registration
 from dtz_events.settings import Settings
+from dtz_events.surveys.tables import SurveyInvitation
 
 logger = logging.getLogger(__name__)
 
@@ -118,7 +120,7 @@ async def _queue(
         SELECT {kind_expr} || ':registration ' || r.id || {suffix}, {kind_expr}, p.language, p.email, p.name,
                p.id, e.id, r.id, e.sequence + r.revision, {method}, 'queued', 0, {{}}, {{}}, {{}}
         FROM registration r JOIN person p ON p.id = r.person JOIN event e ON e.id = r.event
-        WHERE e.status IN ('published', 'cancelled') AND {where_sql}
+        WHERE e.status IN ('published', 'cancelled', 'completed') AND {where_sql}
         ON CONFLICT (dedup_key) DO NOTHING
         RETURNING id
     """
@@ -137,13 +139,24 @@ def _in_list(values: list[Any]) -> tuple[str, list[Any]]:
 
 
 async def queue_for_registrations(
-    registration_ids: list[int], kind: EmailKind | None = None, *, with_calendar: bool = True
+    registration_ids: list[int],
+    kind: EmailKind | None = None,
+    *,
+    with_calendar: bool = True,
+    key_suffix: str | None = None,
 ) -> list[int]:
     """Queue the email each registration's current status calls for (or `kind`), if its event is published."""
     if not registration_ids:
         return []
     in_sql, params = _in_list(registration_ids)
-    return await _queue(f"r.id IN {in_sql}", params, kind, key_by_sequence=False, with_calendar=with_calendar)
+    return await _queue(
+        f"r.id IN {in_sql}",
+        params,
+        kind,
+        key_by_sequence=False,
+        with_calendar=with_calendar,
+        key_suffix=key_suffix,
+    )
 
 
 async def queue_for_event(event_id: int, kind: EmailKind | None, statuses: list[str]) -> list[int]:
@@ -259,30 +272,57 @@ def calendar_entry(event: dict[str, Any], sequence: int, cancelled: bool) -> ica
     )
 
 
+# Emails that carry RSVP links and the participant's ticket page, and those that carry a survey link.
+RSVP_KINDS = frozenset(
+    {
+        EmailKind.invitation,
+        EmailKind.registration_confirmed,
+        EmailKind.promoted,
+        EmailKind.event_changed,
+        EmailKind.reminder,
+    }
+)
+SURVEY_KINDS = frozenset({EmailKind.survey_invitation, EmailKind.survey_reminder, EmailKind.survey_followup})
+
+
+async def _participant_links(row: dict[str, Any], kind: EmailKind, language: str) -> dict[str, Any]:
+    """Fresh single-purpose links for this email (only their digests are stored)."""
+    base_url = MailSettings.settings.base_url
+    links: dict[str, Any] = {"rsvp": None, "ticket_url": None, "survey": None}
+    registration_id, person_id = row["registration"], row["person"]
+    if registration_id is None:
+        return links
+    if kind in RSVP_KINDS:
+        token = await create_link(LinkPurpose.rsvp, registration_id=registration_id, person_id=person_id)
+        rsvp_base = f"{base_url}/rsvp/{token}"
+        links["rsvp"] = {
+            answer: f"{rsvp_base}?answer={answer}" for answer in ("accepted", "tentative", "declined")
+        }
+        links["ticket_url"] = f"{base_url}/ticket/{token}"
+    if kind in SURVEY_KINDS:
+        token = await create_link(LinkPurpose.survey, registration_id=registration_id, person_id=person_id)
+        invitation = (
+            await SurveyInvitation.select(SurveyInvitation.closes_at)
+            .where(SurveyInvitation.registration == registration_id)
+            .order_by(SurveyInvitation.wave, ascending=False)
+            .first()
+        )
+        closes = format_date(local(invitation["closes_at"]), "long", locale=language) if invitation else ""
+        links["survey"] = {"url": f"{base_url}/survey/{token}", "closes_on": closes}
+    return links
+
+
 async def _render(row: dict[str, Any], event: dict[str, Any] | None) -> dict[Any, Any]:
     settings = MailSettings.settings
     language = row["language"]
     kind = EmailKind(row["kind"])
-    rsvp = None
-    if (
-        event is not None
-        and row["registration"]
-        and kind
-        not in (
-            EmailKind.registration_cancelled,
-            EmailKind.event_cancelled,
-            EmailKind.waitlisted,
-        )
-    ):
-        token = await create_link(
-            LinkPurpose.rsvp, registration_id=row["registration"], person_id=row["person"]
-        )
-        base = f"{settings.base_url}/rsvp/{token}"
-        rsvp = {answer: f"{base}?answer={answer}" for answer in ("accepted", "tentative", "declined")}
+    links = await _participant_links(row, kind, language) if event is not None else {}
     context = {
         "person": {"name": row["recipient_name"]},
         "event": _event_context(event, language) if event else None,
-        "rsvp": rsvp,
+        "rsvp": links.get("rsvp"),
+        "ticket_url": links.get("ticket_url"),
+        "survey": links.get("survey"),
         "has_calendar": bool(row["ics_method"]),
         "organiser_email": parseaddr(settings.mail_from)[1],
         "base_url": settings.base_url,
@@ -307,15 +347,23 @@ async def _render(row: dict[str, Any], event: dict[str, Any] | None) -> dict[Any
     return values
 
 
-async def _render_missing(ids: list[int]) -> None:
+async def _render_missing(ids: list[int], token: str) -> list[int]:
+    """Render rows not rendered yet; a row that cannot be rendered fails with the reason (retrying would
+    not help). Returns the ids that can be sent."""
     rows = await OutboxMessage.select().where(OutboxMessage.id.is_in(ids) & OutboxMessage.subject.is_null())
-    if not rows:
-        return
     event_ids = list({r["event"] for r in rows if r["event"]})
     events = {e["id"]: e for e in await Event.select().where(Event.id.is_in(event_ids))} if event_ids else {}
+    broken = []
     for row in rows:
-        values = await _render(row, events.get(row["event"]))
+        try:
+            values = await _render(row, events.get(row["event"]))
+        except Exception as exc:
+            logger.exception("outbox row %s cannot be rendered", row["id"])
+            await _fail(row, token, f"cannot be rendered: {exc!r}")
+            broken.append(row["id"])
+            continue
         await OutboxMessage.update(values).where(OutboxMessage.id == row["id"])
+    return [i for i in ids if i not in broken]
 
 
 def compose(row: dict[str, Any], settings: Settings) -> EmailMessage:
@@ -420,7 +468,9 @@ async def deliver(ids: list[int]) -> None:
         claimed = await _withdraw_stale_reminders(claimed, token)
     if not claimed:
         return
-    await _render_missing(claimed)
+    claimed = await _render_missing(claimed, token)
+    if not claimed:
+        return
     rows = await OutboxMessage.select().where(OutboxMessage.id.is_in(claimed)).order_by(OutboxMessage.id)
     settings = MailSettings.settings
     if not settings.smtp_url:

@@ -14,6 +14,7 @@ class LinkPurpose(StrEnum):
     rsvp = "rsvp"
     person_feed = "person_feed"
     partner_feed = "partner_feed"
+    survey = "survey"
 
 
 async def create_link(

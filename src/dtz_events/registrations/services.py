@@ -3,6 +3,7 @@ registrations never overbook the event or a partner's quota; the rest wait in ar
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,6 +34,12 @@ from dtz_events.registrations.schemas import (
 from dtz_events.registrations.tables import Quota, Registration
 
 # ---------------------------------------------------------------- seats
+
+
+def new_checkin_code() -> str:
+    """Eight characters without look-alikes (no 0/O, 1/I/L), easy to type at the door."""
+    alphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+    return "".join(secrets.choice(alphabet) for _ in range(8))
 
 
 @dataclass
@@ -305,7 +312,8 @@ async def register(
                 values[Registration.revision] = Registration.revision + 1
                 await Registration.update(values).where(Registration.id == row["id"])
             else:
-                inserted = await Registration.insert(Registration(**row)).returning(Registration.id)
+                new_row = Registration(**row, checkin_code=new_checkin_code())
+                inserted = await Registration.insert(new_row).returning(Registration.id)
                 row["id"] = inserted[0]["id"]
             results.append(registration_out(row, person_name=person["name"]))
         await queue_for_registrations([r.id for r in results])
