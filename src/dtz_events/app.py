@@ -32,6 +32,8 @@ from dtz_events.events.controllers import EventController
 from dtz_events.mail.controllers import DevMailPages, OutboxController
 from dtz_events.mail.services import configure as configure_mail
 from dtz_events.pages.controllers import RsvpPages
+from dtz_events.pages.organiser import LoginPages, OrganiserPages
+from dtz_events.pages.participant import SurveyPages, TicketPages
 from dtz_events.pages.rendering import template_config
 from dtz_events.partners.controllers import OrganisationController, PersonController, TagController
 from dtz_events.registrations.controllers import (
@@ -59,6 +61,7 @@ API_HANDLERS = [
     SurveyController,
     HealthController,
 ]
+PAGE_HANDLERS = [RsvpPages, SurveyPages, TicketPages, LoginPages, OrganiserPages]
 
 
 @get("/", opt=roles(PUBLIC), include_in_schema=False)
@@ -95,12 +98,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         owns_pool = await db.connect(settings)
         configure_mail(settings)
-        async with background_work(settings):
-            try:
+        try:
+            async with background_work(settings):
                 yield
-            finally:
-                if owns_pool:
-                    await db.disconnect()
+        finally:
+            # The in-process worker stops first: its jobs need the pool.
+            if owns_pool:
+                await db.disconnect()
 
     # The local outbox page exists only where mail stays local: embedded mode without SMTP.
     dev_pages = [DevMailPages] if settings.embedded_broker and not settings.smtp_url else []
@@ -127,7 +131,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         security=[{"apiKey": []}, {"session": []}],
     )
     return Litestar(
-        route_handlers=[root, *API_HANDLERS, RsvpPages, *dev_pages],
+        route_handlers=[root, *API_HANDLERS, *PAGE_HANDLERS, *dev_pages],
         template_config=template_config(),
         lifespan=[lifespan],
         state=State({"settings": settings}),

@@ -133,6 +133,8 @@ async def _one_row_of_each_parent() -> dict[str, int]:
     """A row in every table that a composite index points at: tablename -> id."""
     from dtz_events.events.tables import Event
     from dtz_events.partners.tables import Organisation, Person, Programme, Theme
+    from dtz_events.registrations.tables import Registration
+    from dtz_events.surveys.tables import Survey, SurveyInvitation
 
     programme = await Programme.insert(Programme(slug="p", name_nl="P", name_en="P")).returning(Programme.id)
     theme = await Theme.insert(Theme(slug="t", name_nl="T", name_en="T")).returning(Theme.id)
@@ -154,12 +156,34 @@ async def _one_row_of_each_parent() -> dict[str, int]:
             calendar_uid="event-schema-test@testserver.local",
         )
     ).returning(Event.id)
+    # A parent registration of its own person, so the (event, person) index check can use `person`.
+    other_person = await Person.insert(
+        Person(name="Bram de Vries", email="bram@emmtec.example", organisation=organisation[0]["id"])
+    ).returning(Person.id)
+    registration = await Registration.insert(
+        Registration(
+            event=event[0]["id"], person=other_person[0]["id"], organisation=organisation[0]["id"], status="x"
+        )
+    ).returning(Registration.id)
+    survey = await Survey.insert(Survey(event=event[0]["id"])).returning(Survey.id)
+    invitation = await SurveyInvitation.insert(
+        SurveyInvitation(
+            survey=survey[0]["id"],
+            registration=registration[0]["id"],
+            organisation=organisation[0]["id"],
+            wave=99,
+            closes_at=start,
+        )
+    ).returning(SurveyInvitation.id)
     return {
         "programme": programme[0]["id"],
         "theme": theme[0]["id"],
         "organisation": organisation[0]["id"],
         "person": person[0]["id"],
         "event": event[0]["id"],
+        "registration": registration[0]["id"],
+        "survey": survey[0]["id"],
+        "survey_invitation": invitation[0]["id"],
     }
 
 

@@ -88,6 +88,8 @@ def make_context(
     municipality: str | None = "Emmen",
     name: str = NAME,
     kind: str = "network_meeting",
+    ticket_url: str | None = None,
+    survey: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     starts_at = datetime(2026, 3, 12, 15, 0, tzinfo=LOCAL_TZ)
     ends_at = starts_at + timedelta(hours=3)
@@ -108,6 +110,8 @@ def make_context(
             "ends_at": ends_at,
         },
         "rsvp": rsvp,
+        "ticket_url": ticket_url,
+        "survey": survey,
         "has_calendar": has_calendar,
         "organiser_email": ORGANISER,
         "base_url": "http://testserver.local",
@@ -126,7 +130,7 @@ def html_attr(value: str) -> str:
 
 
 def test_every_email_exists_in_both_languages() -> None:
-    for what in EMAILS:
+    for what in EMAILS + SURVEY_EMAILS:
         for lang in LANGS:
             assert (EMAILS_DIR / f"{what}.{lang}.j2").is_file()
     assert (EMAILS_DIR / "_layout.j2").is_file()
@@ -277,3 +281,127 @@ def test_unknown_language_falls_back_to_dutch() -> None:
     email = render_email("reminder_to_participant", "de", make_context(lang="de"))
     assert email.subject.startswith("Herinnering")
     assert 'lang="nl"' in email.html
+
+
+# ---------------------------------------------------------------- check-in code link and survey emails
+
+TICKET_URL = "http://testserver.local/ticket/tick-token?x=1&src=mail"
+TICKET_LABELS = {"nl": "Je toegangscode / QR-code", "en": "Your check-in code"}
+WITH_TICKET = ("registration_confirmed_to_participant", "promoted_to_participant")
+TICKET_CASES = [pytest.param(what, lang, id=f"{what}.{lang}") for what in WITH_TICKET for lang in LANGS]
+
+
+@pytest.mark.parametrize(("what", "lang"), TICKET_CASES)
+def test_ticket_link_when_given(what: str, lang: str) -> None:
+    email, _ = render(what, lang, ticket_url=TICKET_URL)
+    assert f"{TICKET_LABELS[lang]}: {TICKET_URL}" in email.text
+    assert f'href="{html_attr(TICKET_URL)}"' in email.html
+    assert f">{TICKET_LABELS[lang]}</a>" in email.html
+    assert "\n\n\n" not in email.text
+
+
+@pytest.mark.parametrize(("what", "lang"), TICKET_CASES)
+def test_no_ticket_link_without_url(what: str, lang: str) -> None:
+    email, _ = render(what, lang, ticket_url=None)
+    assert "/ticket/" not in email.text
+    assert "/ticket/" not in email.html
+    assert TICKET_LABELS[lang] not in email.text
+    assert TICKET_LABELS[lang] not in email.html
+
+
+SURVEY_EMAILS = (
+    "survey_invitation_to_participant",
+    "survey_reminder_to_participant",
+    "survey_followup_to_participant",
+)
+SURVEY_CASES = [pytest.param(what, lang, id=f"{what}.{lang}") for what in SURVEY_EMAILS for lang in LANGS]
+SURVEY = {"url": 'http://testserver.local/survey/surv-token?a=1&b="2"', "closes_on": "26 maart 2026"}
+SURVEY_SUBJECT_WORDS = {
+    ("survey_invitation_to_participant", "nl"): "vragenlijst",
+    ("survey_invitation_to_participant", "en"): "survey",
+    ("survey_reminder_to_participant", "nl"): "Herinnering: vragenlijst",
+    ("survey_reminder_to_participant", "en"): "Reminder: survey",
+    ("survey_followup_to_participant", "nl"): "contacten",
+    ("survey_followup_to_participant", "en"): "contacts",
+}
+CLOSES = {"nl": "De vragenlijst sluit op 26 maart 2026", "en": "The survey closes on 26 maart 2026"}
+
+
+def render_survey(what: str, lang: str, **kwargs: Any) -> tuple[RenderedEmail, dict[str, Any]]:
+    kwargs.setdefault("survey", SURVEY)
+    kwargs.setdefault("rsvp", None)
+    kwargs.setdefault("has_calendar", False)
+    return render(what, lang, **kwargs)
+
+
+@pytest.mark.parametrize(("what", "lang"), SURVEY_CASES)
+def test_survey_subject_is_one_line_with_title(what: str, lang: str) -> None:
+    email, _ = render_survey(what, lang)
+    assert "\n" not in email.subject
+    assert "\r" not in email.subject
+    assert email.subject == email.subject.strip()
+    assert one_line(TITLE) in email.subject
+    assert SURVEY_SUBJECT_WORDS[(what, lang)] in email.subject
+    assert "&lt;" not in email.subject
+    assert "&amp;" not in email.subject
+
+
+@pytest.mark.parametrize(("what", "lang"), SURVEY_CASES)
+def test_survey_text_is_plain_with_link_and_closing_date(what: str, lang: str) -> None:
+    email, context = render_survey(what, lang)
+    text = email.text
+    assert SURVEY["url"] in text
+    assert CLOSES[lang] in text
+    assert context["event"]["when"] in text
+    assert LOCATION in text
+    assert one_line(TITLE) in text
+    assert ORGANISER in text
+    assert SCRIPT in text
+    for escaped in ("&lt;", "&amp;", "&quot;", "&#"):
+        assert escaped not in text
+    assert not re.search(r"</?[a-zA-Z][^>]*>", text.replace(SCRIPT, ""))
+    assert text.endswith("\n")
+    assert not text.startswith((" ", "\n"))
+    assert "\n\n\n" not in text
+    # No RSVP links, no calendar, no check-in code: this is about an event that is over.
+    assert "/rsvp/" not in text
+    assert "/ticket/" not in text
+    assert CALENDAR_NOTE[lang] not in text
+
+
+@pytest.mark.parametrize(("what", "lang"), SURVEY_CASES)
+def test_survey_html_is_escaped_with_a_button(what: str, lang: str) -> None:
+    email, context = render_survey(what, lang)
+    html = email.html
+    assert "&lt;script&gt;" in html
+    assert "<script" not in html.lower()
+    assert re.search(rf'<html[^>]*\blang="{lang}"', html)
+    assert "<style" not in html
+    assert f'href="{html_attr(SURVEY["url"])}"' in html
+    assert re.search(r'<a class="button primary" href="[^"]+"[^>]*>[^<]+</a>', html)
+    assert CLOSES[lang] in html
+    assert context["event"]["when"] in html
+    assert LOCATION.replace("&", "&amp;") in html
+    assert f'href="mailto:{ORGANISER}"' in html
+    assert "<img" not in html
+    assert "{{" not in html
+    tags = {t.lower() for t in re.findall(r"<([a-zA-Z][a-zA-Z0-9]*)", html)}
+    assert tags <= OUR_TAGS, tags - OUR_TAGS
+
+
+@pytest.mark.parametrize(("what", "lang"), SURVEY_CASES)
+def test_survey_email_without_closing_date_or_link(what: str, lang: str) -> None:
+    email, _ = render_survey(what, lang, survey={"url": SURVEY["url"], "closes_on": ""})
+    assert SURVEY["url"] in email.text
+    assert CLOSES[lang].split(" 26")[0] not in email.text
+    bare, _ = render_survey(what, lang, survey=None, description="", location="", name="")
+    assert "/survey/" not in bare.text
+    assert "/survey/" not in bare.html
+    assert {"nl": "Hallo,", "en": "Hello,"}[lang] in bare.text
+
+
+def test_followup_asks_how_contacts_developed() -> None:
+    nl, _ = render_survey("survey_followup_to_participant", "nl")
+    en, _ = render_survey("survey_followup_to_participant", "en")
+    assert "ontwikkeld" in nl.text
+    assert "develop" in en.text

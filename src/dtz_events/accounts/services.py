@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from dtz_events.accounts.schemas import AccountCreate, AccountOut, ApiKeyCreated, ApiKeyOut
@@ -113,17 +114,34 @@ async def principal_for_account(account_id: int) -> Principal | None:
     return _principal(row) if row else None
 
 
+# API keys are looked up on every request by integrations: a short cache saves a query per request.
+# A revoked key therefore stops working within API_KEY_CACHE_SECONDS in other processes (at once in this one).
+API_KEY_CACHE_SECONDS = 10.0
+_api_key_cache: dict[str, tuple[float, Principal | None]] = {}
+
+
 async def principal_for_api_key(token: str) -> Principal | None:
     if not token.startswith(API_KEY_PREFIX + "_"):
         return None
+    digest = token_digest(token)
+    cached = _api_key_cache.get(digest)
+    now = time.monotonic()
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    principal = await _lookup_api_key(digest)
+    if len(_api_key_cache) > 10_000:
+        _api_key_cache.clear()
+    _api_key_cache[digest] = (now + API_KEY_CACHE_SECONDS, principal)
+    return principal
+
+
+async def _lookup_api_key(digest: str) -> Principal | None:
     row = (
         await ApiKey.select(
             *(getattr(ApiKey.account, c._meta.name) for c in _PRINCIPAL_COLUMNS),
         )
         .where(
-            (ApiKey.digest == token_digest(token))
-            & ApiKey.revoked_at.is_null()
-            & (ApiKey.account.active == True)  # noqa: E712
+            (ApiKey.digest == digest) & ApiKey.revoked_at.is_null() & (ApiKey.account.active == True)  # noqa: E712
         )
         .first()
     )
@@ -164,3 +182,4 @@ async def revoke_api_key(principal: Principal, key_id: int) -> None:
     await ApiKey.update({ApiKey.revoked_at: utcnow()}).where(
         (ApiKey.id == key_id) & ApiKey.revoked_at.is_null()
     )
+    _api_key_cache.clear()

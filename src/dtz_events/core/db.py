@@ -68,11 +68,16 @@ async def connect(settings: Settings) -> bool:
     if isinstance(db, PostgresEngine):
         if db.pool is not None:
             return False
-        await db.start_connection_pool(min_size=1, max_size=settings.db_pool_size)
+        await db.start_connection_pool(min_size=1, max_size=settings.db_pool_size, reset=_keep_session)
     elif isinstance(db, SQLiteEngine):
         settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
         await db.run_ddl("PRAGMA journal_mode=WAL")
     return True
+
+
+async def _keep_session(connection: Any) -> None:
+    """asyncpg resets every connection it takes back (4 statements): the app keeps no session state
+    (no advisory locks, LISTEN or SET), so that round trip is skipped."""
 
 
 async def disconnect() -> None:

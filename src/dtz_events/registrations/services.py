@@ -18,7 +18,7 @@ from dtz_events.core.db import is_postgres, write_transaction
 from dtz_events.core.errors import Conflict, InvalidInput, NotFound
 from dtz_events.core.schemas import Page, Pagination, page_out
 from dtz_events.events.schemas import EventKind, EventStatus, Visibility
-from dtz_events.events.services import can_manage, get_event_row
+from dtz_events.events.services import can_manage, get_event_row, visible_events
 from dtz_events.events.tables import Event
 from dtz_events.mail.schemas import EmailKind
 from dtz_events.mail.services import calendar_entry, queue_for_registrations, queue_reminders
@@ -73,16 +73,18 @@ class Seats:
 
 
 async def _load_seats(event_id: int, capacity: int) -> Seats:
-    quotas = await Quota.select(Quota.organisation, Quota.seats).where(Quota.event == event_id)
-    counts = (
-        await Registration.select(Registration.organisation, Count(alias="n"))
-        .where((Registration.event == event_id) & (Registration.status == RegistrationStatus.confirmed.value))
-        .group_by(Registration.organisation)
+    """Quotas and confirmed seats per organisation, in one round trip (this is the registration hot path)."""
+    rows = await Registration.raw(
+        "SELECT organisation, seats AS quota, 0 AS confirmed FROM quota WHERE event = {} "
+        "UNION ALL SELECT organisation, NULL AS quota, count(*) AS confirmed FROM registration "
+        "WHERE event = {} AND status = 'confirmed' GROUP BY organisation",
+        event_id,
+        event_id,
     )
     return Seats(
         capacity=capacity,
-        quotas={q["organisation"]: q["seats"] for q in quotas},
-        confirmed={c["organisation"]: c["n"] for c in counts},
+        quotas={r["organisation"]: r["quota"] for r in rows if r["quota"] is not None},
+        confirmed={r["organisation"]: r["confirmed"] for r in rows if r["quota"] is None},
     )
 
 
@@ -102,9 +104,23 @@ async def check_capacity(event_id: int, capacity: int) -> None:
         )
 
 
-async def _lock_event(event_id: int) -> dict[str, Any] | None:
-    """Inside write_transaction(): the event row, locked against other writers until commit."""
-    query = Event.select().where(Event.id == event_id)
+_LOCKED_COLUMNS = (
+    Event.id,
+    Event.kind,
+    Event.status,
+    Event.visibility,
+    Event.capacity,
+    Event.starts_at,
+    Event.registration_opens_at,
+    Event.registration_closes_at,
+)
+
+
+async def _lock_event(event_id: int, principal: Principal | None = None) -> dict[str, Any] | None:
+    """Inside write_transaction(): the event row, locked against other writers until commit. With a
+    principal, only an event that principal may see (so one query both authorises and locks)."""
+    where = visible_events(principal) if principal is not None else []
+    query = Event.select(*_LOCKED_COLUMNS).where(Event.id == event_id, *where)
     if is_postgres():
         query = query.lock_rows()
     return await query.first()
@@ -244,12 +260,21 @@ def _check_may_register(principal: Principal, event: dict[str, Any], now: dateti
         raise Conflict("registration is closed")
 
 
-async def _people(principal: Principal, person_ids: list[int], field: str) -> dict[int, dict[str, Any]]:
-    where: list[Combinable] = [Person.id.is_in(person_ids)]
+async def _people(
+    principal: Principal, event_id: int, person_ids: list[int], field: str
+) -> dict[int, dict[str, Any]]:
+    """The people (a partner: only its own), each with their registration for this event if any."""
+    placeholders = ", ".join("{}" for _ in person_ids)
+    sql = (
+        "SELECT p.id, p.name, p.organisation, r.id AS registration_id, r.status FROM person p "
+        "LEFT JOIN registration r ON r.person = p.id AND r.event = {} "
+        f"WHERE p.id IN ({placeholders})"
+    )
+    params: list[Any] = [event_id, *person_ids]
     if principal.is_partner:
-        where.append(Person.organisation == principal.organisation_id)
-    rows = await Person.select(Person.id, Person.name, Person.organisation).where(*where)
-    found = {r["id"]: r for r in rows}
+        sql += " AND p.organisation = {}"
+        params.append(principal.organisation_id)
+    found = {r["id"]: r for r in await Person.raw(sql, *params)}
     for index, person_id in enumerate(person_ids):
         if person_id not in found:
             name = field if len(person_ids) == 1 and field == "person_id" else f"{field}[{index}]"
@@ -264,20 +289,14 @@ async def register(
     sessions) an invitation. All or nothing: one bad person id writes nothing."""
     if len(set(person_ids)) != len(person_ids):
         raise InvalidInput(field, "a person appears twice")
-    await get_event_row(principal, event_id)  # 404 for events the caller may not see
-    people = await _people(principal, person_ids, field)
     async with write_transaction():
-        event = await _lock_event(event_id)
+        event = await _lock_event(event_id, principal)  # 404 for events the caller may not see
         if event is None:
             raise NotFound("event")
         now = utcnow()  # under the lock, so that (queued_at, id) is the order in which seats were handed out
         _check_may_register(principal, event, now)
-        existing = {
-            r["person"]: r
-            for r in await Registration.select(
-                Registration.id, Registration.person, Registration.status
-            ).where((Registration.event == event_id) & Registration.person.is_in(person_ids))
-        }
+        people = await _people(principal, event_id, person_ids, field)
+        existing = {p: people[p] for p in person_ids if people[p]["registration_id"] is not None}
         for index, person_id in enumerate(person_ids):
             if person_id in existing and existing[person_id]["status"] in ACTIVE_STATUSES:
                 name = field if field == "person_id" else f"{field}[{index}]"
@@ -307,7 +326,7 @@ async def register(
                 "registered_by": principal.account_id,
             }
             if person_id in existing:
-                row["id"] = existing[person_id]["id"]
+                row["id"] = existing[person_id]["registration_id"]
                 values = {getattr(Registration, k): v for k, v in row.items() if k != "id"}
                 values[Registration.revision] = Registration.revision + 1
                 await Registration.update(values).where(Registration.id == row["id"])
@@ -443,7 +462,8 @@ async def queue_due_reminders(now: datetime) -> int:
 
 
 async def rsvp_context(token: str) -> dict[str, Any]:
-    """The registration, person and event behind an RSVP link; NotFound for a bad or revoked link."""
+    """The registration (with its check-in code), person and event behind an RSVP link; NotFound for a bad
+    or revoked link."""
     link = await resolve_link(LinkPurpose.rsvp, token)
     if link is None or link["registration"] is None:
         raise NotFound("link")
@@ -453,6 +473,8 @@ async def rsvp_context(token: str) -> dict[str, Any]:
             Registration.status,
             Registration.rsvp,
             Registration.event,
+            Registration.checkin_code,
+            Registration.checked_in_at,
             Registration.person.name.as_alias("person_name"),
             Registration.person.language.as_alias("language"),
         )

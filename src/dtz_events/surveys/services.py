@@ -202,6 +202,35 @@ def _check_questions(questions: list[Question]) -> None:
 
 # ---------------------------------------------------------------- check-in
 
+CODE_LENGTH = 8
+
+
+def normalise_code(code: str) -> str:
+    """`dtz-abcd-2345`, `ABCD 2345` and `ABCD2345` are one code. The `DTZ` prefix (in the QR code) is cut
+    only from a longer string: a code may itself start with the letters DTZ."""
+    cleaned = "".join(code.split()).upper().replace("-", "")
+    if len(cleaned) > CODE_LENGTH and cleaned.startswith("DTZ"):
+        cleaned = cleaned[3:]
+    return cleaned
+
+
+async def check_in_list(principal: Principal, event_id: int) -> list[dict[str, Any]]:
+    """The confirmed people of an event for the door: name, organisation, checked in or not."""
+    await managed_event_row(principal, event_id)
+    rows = (
+        await Registration.select(
+            Registration.id,
+            Registration.person.name.as_alias("person_name"),
+            Registration.organisation.name.as_alias("organisation_name"),
+            Registration.checked_in_at,
+            Registration.walk_in,
+        )
+        .where((Registration.event == event_id) & (Registration.status == "confirmed"))
+        .order_by(Registration.person.name)
+        .order_by(Registration.id)
+    )
+    return [{**r, "checked_in_at": local(r["checked_in_at"]) if r["checked_in_at"] else None} for r in rows]
+
 
 async def check_in(
     principal: Principal, event_id: int, code: str | None, registration_id: int | None
@@ -209,7 +238,7 @@ async def check_in(
     await managed_event_row(principal, event_id)
     where = [Registration.event == event_id, Registration.status == "confirmed"]
     if code:
-        where.append(Registration.checkin_code == code.strip().upper().replace("-", "").removeprefix("DTZ"))
+        where.append(Registration.checkin_code == normalise_code(code))
     elif registration_id:
         where.append(Registration.id == registration_id)
     else:
@@ -309,13 +338,13 @@ async def send_due_surveys(now: datetime) -> int:
         if closes_at <= now:
             continue
         queued += await _invite(
-            survey, event["id"], wave=0, closes_at=closes_at, kind=EmailKind.survey_invitation
+            survey, event["id"], wave=0, closes_at=closes_at, kind=EmailKind.survey_invitation, now=now
         )
     return queued
 
 
 async def _invite(
-    survey: dict[str, Any], event_id: int, wave: int, closes_at: datetime, kind: EmailKind
+    survey: dict[str, Any], event_id: int, wave: int, closes_at: datetime, kind: EmailKind, now: datetime
 ) -> int:
     confirmed = Registration.select(Registration.id).where(
         (Registration.event == event_id) & (Registration.status == "confirmed")
@@ -360,6 +389,7 @@ async def _invite(
                     registration=i,
                     organisation=organisations[i],
                     wave=wave,
+                    sent_at=now,  # the tick's clock: reminders count from it
                     closes_at=closes_at,
                 )
                 for i in new
@@ -446,7 +476,9 @@ async def send_due_followups(now: datetime) -> int:
             due = _add_months(event["ends_at"], months)
             closes_at = due + timedelta(days=survey["close_after_days"])
             if due <= now < closes_at:
-                queued += await _invite(survey, event["id"], months, closes_at, EmailKind.survey_followup)
+                queued += await _invite(
+                    survey, event["id"], months, closes_at, EmailKind.survey_followup, now=now
+                )
     return queued
 
 
@@ -498,13 +530,16 @@ async def survey_page(token: str) -> dict[str, Any]:
     answers = _decoded(response["answers"]) if response else {}
     contacts = {
         c["other"]: c["outcome"]
-        for c in await ReportedContact.select(ReportedContact.other, ReportedContact.outcome).where(
+        for c in await ReportedContact.select(ReportedContact.other, ReportedContact.outcome)
+        .where(
             ReportedContact.invitation.is_in(
                 SurveyInvitation.select(SurveyInvitation.id).where(
                     SurveyInvitation.registration == invitation["registration"]
                 )
             )
         )
+        .order_by(ReportedContact.wave)  # later waves overwrite earlier ones
+        .order_by(ReportedContact.id)
     }
     if invitation["wave"] > 0:
         # A follow-up asks only about the organisations reported before, pre-filled.
@@ -570,6 +605,11 @@ def parse_answers(
                     if outcome not in OUTCOME_ORDER:
                         raise InvalidInput(f"{question.id}.{org_id}", "unknown outcome")
                     contacts[org_id] = Outcome(outcome)
+            allowed_fields = {f"{question.id}.{org_id}" for org_id in allowed_orgs}
+            for field, given in form.items():
+                # An organisation that was not there (or one's own) is refused, not silently dropped.
+                if field.startswith(f"{question.id}.") and field not in allowed_fields and any(given):
+                    raise InvalidInput(field, "not one of the organisations at this event")
             continue
         if not values:
             if question.required:
@@ -583,7 +623,8 @@ def _parse_value(question: Question, values: list[str]) -> Any:
     options = {o.id for o in question.options}
     if question.type in (QuestionType.rating, QuestionType.nps):
         low, high = (1, 5) if question.type is QuestionType.rating else (0, 10)
-        if not values[0].isdigit() or not low <= int(values[0]) <= high:
+        # isascii(): str.isdigit() also accepts digits such as '²' that int() refuses.
+        if not (values[0].isascii() and values[0].isdigit()) or not low <= int(values[0]) <= high:
             raise InvalidInput(question.id, f"choose a number from {low} to {high}")
         return int(values[0])
     if question.type is QuestionType.single_choice:
@@ -613,6 +654,10 @@ async def submit(token: str, form: dict[str, list[str]]) -> dict[str, Any]:
     key = respondent_key(invitation["id"])
     now = utcnow()
     async with write_transaction():
+        # First, so that the row lock it takes serialises two submissions of the same link (a double click).
+        await SurveyInvitation.update({SurveyInvitation.responded_at: now}).where(
+            SurveyInvitation.id == invitation["id"]
+        )
         existing = (
             await SurveyResponse.select(SurveyResponse.id).where(SurveyResponse.respondent_key == key).first()
         )
@@ -632,9 +677,6 @@ async def submit(token: str, form: dict[str, list[str]]) -> dict[str, Any]:
                     updated_at=now,
                 )
             )
-        await SurveyInvitation.update({SurveyInvitation.responded_at: now}).where(
-            SurveyInvitation.id == invitation["id"]
-        )
         await _save_contacts(invitation, survey["event"], contacts, page["contacts"], now)
     return page
 

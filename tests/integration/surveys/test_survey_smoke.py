@@ -37,23 +37,31 @@ async def test_survey_goes_to_checked_in_people_after_the_end_and_is_answered(cl
         headers=organiser,
     )
     a1_registration = r.json()[0]["id"]
-    r = await client.post(f"/api/events/{event_id}/check-ins", json={"registration_id": a1_registration}, headers=organiser)
+    r = await client.post(
+        f"/api/events/{event_id}/check-ins", json={"registration_id": a1_registration}, headers=organiser
+    )
     assert r.status_code == 200, r.text
     assert r.json()["already_checked_in"] is False
-    r = await client.post(f"/api/events/{event_id}/check-ins", json={"registration_id": a1_registration}, headers=organiser)
+    r = await client.post(
+        f"/api/events/{event_id}/check-ins", json={"registration_id": a1_registration}, headers=organiser
+    )
     assert r.json()["already_checked_in"] is True
 
     await scheduler.tick(utcnow())
     await scheduler.tick(utcnow() + timedelta(minutes=1))
     await mail_env.flush()
-    surveys_sent = [m for m in mail_env.sink.received if "survey" in m.message.get_body(("plain",)).get_content()]
+    surveys_sent = [
+        m for m in mail_env.sink.received if "survey" in m.message.get_body(("plain",)).get_content()
+    ]
     assert [m.rcpt_tos for m in surveys_sent] == [["anouk.jansen@emmtec.example"]]
     text = surveys_sent[0].message.get_body(("plain",)).get_content()
     token = re.search(r"/survey/(\S+)", text).group(1)
 
     page = await surveys.survey_page(token)
     assert page["open"]
-    await surveys.submit(token, {"overall": ["4"], "recommend": ["9"], f"contacts.{world.organisations['b']}": ["follow_up"]})
+    await surveys.submit(
+        token, {"overall": ["4"], "recommend": ["9"], f"contacts.{world.organisations['b']}": ["follow_up"]}
+    )
     await surveys.submit(token, {"overall": ["5"], "recommend": ["10"]})
     assert await SurveyResponse.count() == 1
     r = await client.get(f"/api/events/{event_id}/survey/results", headers=organiser)
