@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
+BROWSER_DIR := tests/browser
+AXE_STAMP := $(BROWSER_DIR)/node_modules/.installed
 export PICCOLO_CONF := dtz_events.piccolo_conf
 
 .PHONY: run demo test test-postgres test-sqlite lint format typecheck bench install clean
@@ -18,6 +20,11 @@ $(TEST_STAMP): $(STAMP) pyproject.toml
 	$(BIN)/pip install --quiet -e ".[test,dev]"
 	touch $@
 
+# axe-core for the accessibility checks of tests/browser, at the version package-lock.json pins.
+$(AXE_STAMP): $(BROWSER_DIR)/package.json $(BROWSER_DIR)/package-lock.json
+	cd $(BROWSER_DIR) && npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
 install: $(STAMP)
 
 run: $(STAMP)
@@ -29,7 +36,7 @@ demo: $(STAMP)
 # The suite runs on PostgreSQL (DTZ_TEST_DATABASE_URL), then the tests marked `sqlite` run again on SQLite.
 test: $(TEST_STAMP) lint typecheck test-postgres test-sqlite
 
-test-postgres: $(TEST_STAMP)
+test-postgres: $(TEST_STAMP) $(AXE_STAMP)
 	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 test-sqlite: $(TEST_STAMP)
@@ -50,4 +57,4 @@ bench: $(TEST_STAMP)
 	$(BIN)/python bench/register.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache $(BROWSER_DIR)/node_modules tests/artifacts

@@ -72,7 +72,7 @@ async def test_survey_answer_is_saved_prefilled_and_changed_in_place(
     }
     r = await client.post(f"/survey/{token}", data=form)
     assert r.status_code == 200, r.text
-    assert "Bedankt, uw antwoorden zijn opgeslagen" in html(r)
+    assert "Bedankt, je antwoorden zijn opgeslagen" in html(r)
     assert f'href="/survey/{token}"' in r.text
     rows = await SurveyResponse.select()
     assert len(rows) == 1
@@ -144,12 +144,12 @@ async def test_closed_survey_says_so_and_keeps_the_answers(client: httpx.AsyncCl
     setup = await past_event_with_survey(client, world)
     token = await survey_link(world, setup, "a1")
     assert (await client.post(f"/survey/{token}", data={"overall": "3"})).status_code == 200
-    await close_survey(setup)
+    await close_survey(setup.event_id)
     r = await client.get(f"/survey/{token}")
     assert r.status_code == 200
     page = html(r)
     assert "Deze vragenlijst is gesloten" in page
-    assert "Uw antwoorden zijn ontvangen" in page
+    assert "Je antwoorden zijn ontvangen" in page
     assert "<form" not in page
     r = await client.post(f"/survey/{token}", data={"overall": "1"})
     assert r.status_code == 409
@@ -167,7 +167,11 @@ async def test_followup_asks_only_about_the_organisations_reported(
     drenthe = world.organisations["b"]
     r = await client.post(f"/survey/{token}", data={"overall": "4", f"contacts.{drenthe}": "contact"})
     assert r.status_code == 200
-    wave0 = await SurveyInvitation.select().where(SurveyInvitation.wave == 0).first()
+    wave0 = (
+        await SurveyInvitation.select()
+        .where(SurveyInvitation.registration == setup.registrations["a1"])
+        .first()
+    )
     assert wave0 is not None
     followup = SurveyInvitation(
         survey=wave0["survey"],
@@ -178,7 +182,7 @@ async def test_followup_asks_only_about_the_organisations_reported(
     )
     await followup.save()
     page = html(await client.get(f"/survey/{token}"))
-    assert "Hoe hebben uw contacten zich ontwikkeld?" in page
+    assert "Hoe hebben je contacten zich ontwikkeld?" in page
     assert "Drenthe College" in page
     assert "Gemeente Coevorden" not in page
     assert 'name="overall"' not in page

@@ -92,10 +92,10 @@ async def rsvp_link(world: World, setup: SurveyWorld, person: str) -> str:
     )
 
 
-async def close_survey(setup: SurveyWorld) -> None:
+async def close_survey(event_id: int) -> None:
     """Every invitation of the event's survey closed an hour ago."""
     await SurveyInvitation.update({SurveyInvitation.closes_at: utcnow() - timedelta(hours=1)}).where(
-        SurveyInvitation.survey.is_in(Survey.select(Survey.id).where(Survey.event == setup.event_id))
+        SurveyInvitation.survey.is_in(Survey.select(Survey.id).where(Survey.event == event_id))
     )
 
 

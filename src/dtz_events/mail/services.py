@@ -15,11 +15,12 @@ from email.utils import format_datetime, parseaddr
 from typing import Any
 
 from babel.dates import format_date
+from piccolo.engine.postgres import PostgresEngine
 from piccolo.query.functions.aggregate import Count
 
 from dtz_events.core import ical
 from dtz_events.core.clock import local, local_or_none, utcnow
-from dtz_events.core.db import after_commit, is_postgres
+from dtz_events.core.db import after_commit, engine, is_postgres
 from dtz_events.core.dispatch import dispatch, handler, is_active
 from dtz_events.core.schemas import Page, Pagination, page_out
 from dtz_events.core.templating import format_when, one_line, render_email
@@ -509,14 +510,17 @@ async def _send_one(session: SmtpSession, row: dict[str, Any], token: str, setti
         await _retry_later([row], token, f"SMTP error: {exc}")
         session.abort()
         return False
-    marked = await _set_status(
-        [row["id"]], token, {OutboxMessage.status: OutboxStatus.sent.value, OutboxMessage.sent_at: utcnow()}
-    )
+    try:
+        marked = await _mark_sent_and_send_dot(session, row["id"], token)
+    except (OSError, smtplib.SMTPException) as exc:  # the dot did not go out: the server drops the message
+        await _retry_later([row], token, f"SMTP error: {exc}")
+        session.abort()
+        return False
     if not marked:  # the sweep took the row back meanwhile: abandon this copy
         session.abort()
         return False
     try:
-        code, reply = await asyncio.to_thread(session.finish)
+        code, reply = await asyncio.to_thread(session.read_reply)
     except (OSError, smtplib.SMTPException) as exc:
         # The final dot went out but no answer came: the server most likely has it. Re-sending could
         # double it, so the row stays sent, with the doubt on record.
@@ -531,6 +535,36 @@ async def _send_one(session: SmtpSession, row: dict[str, Any], token: str, setti
         )
         error = f"{code} {reply}"
         await (_fail(row, token, error) if code >= 500 else _retry_later([row], token, error))
+    return True
+
+
+async def _mark_sent_and_send_dot(session: SmtpSession, row_id: int, token: str) -> bool:
+    """Record the row as sent, then hand the final dot to the kernel, with as little time as possible in
+    between: a worker killed before the dot leaves an unfinished SMTP transaction that the server drops (the
+    sweep sends the row again), one killed after it leaves the row sent; killed in between, the email would
+    be lost. So on PostgreSQL the row is first locked by an UPDATE in a transaction, then the COMMIT is
+    written and the dot follows in the very next step of the event loop, without waiting for the COMMIT's
+    reply (or for a thread, or for a pooled connection's reset). False when the row is no longer ours."""
+    values = {OutboxMessage.status: OutboxStatus.sent.value, OutboxMessage.sent_at: utcnow()}
+    db = engine()
+    if not isinstance(db, PostgresEngine):
+        if not await _set_status([row_id], token, values):
+            return False
+        session.send_dot()
+        return True
+    error: OSError | None = None
+    async with db.transaction() as txn:
+        if not await _set_status([row_id], token, values):
+            return False
+        commit = asyncio.ensure_future(txn.commit())  # type: ignore[no-untyped-call]
+        await asyncio.sleep(0)  # that task writes the COMMIT in its first step; this one runs right after it
+        try:
+            session.send_dot()
+        except OSError as exc:  # smtplib's errors are OSErrors too
+            error = exc
+        await commit
+    if error is not None:
+        raise error
     return True
 
 

@@ -59,6 +59,7 @@ class SmtpSession:
     def __init__(self, config: SmtpConfig) -> None:
         self.config = config
         self.conn: smtplib.SMTP | None = None
+        self._unsent = b""  # what send_dot() could not hand over yet
 
     def open(self) -> None:
         c = self.config
@@ -90,10 +91,35 @@ class SmtpSession:
         if not body.endswith(b"\r\n"):
             body += b"\r\n"
         conn.send(body)
+        self._unsent = b".\r\n"
 
     def finish(self) -> tuple[int, str]:
+        self.send_dot()
+        return self.read_reply()
+
+    def send_dot(self) -> None:
+        """Hand the final dot to the kernel without blocking and without waiting for the reply: from then
+        on the server gets the message even if this process dies. Cheap enough to call from the event loop;
+        when the socket's send buffer is full (rare), `read_reply` sends the rest of it."""
+        sock = self._conn().sock
+        if sock is None:
+            raise smtplib.SMTPServerDisconnected("not connected")
+        timeout = sock.gettimeout()
+        sock.settimeout(0.0)
+        try:
+            sent = sock.send(self._unsent)
+        except (BlockingIOError, ssl.SSLWantWriteError):
+            sent = 0
+        finally:
+            sock.settimeout(timeout)
+        self._unsent = self._unsent[sent:]
+
+    def read_reply(self) -> tuple[int, str]:
+        """The server's answer to the message (after sending what `send_dot` could not)."""
         conn = self._conn()
-        conn.send(b".\r\n")
+        if self._unsent:
+            conn.send(self._unsent)
+            self._unsent = b""
         code, reply = conn.getreply()
         return code, reply.decode(errors="replace")
 

@@ -202,6 +202,9 @@ def _check_questions(questions: list[Question]) -> None:
 
 # ---------------------------------------------------------------- check-in
 
+# Who attends: confirmed people, and invited ones (board members are invited, never "confirmed").
+ATTENDING = ["confirmed", "invited"]
+
 CODE_LENGTH = 8
 
 
@@ -225,7 +228,7 @@ async def check_in_list(principal: Principal, event_id: int) -> list[dict[str, A
             Registration.checked_in_at,
             Registration.walk_in,
         )
-        .where((Registration.event == event_id) & (Registration.status == "confirmed"))
+        .where((Registration.event == event_id) & Registration.status.is_in(ATTENDING))
         .order_by(Registration.person.name)
         .order_by(Registration.id)
     )
@@ -236,7 +239,7 @@ async def check_in(
     principal: Principal, event_id: int, code: str | None, registration_id: int | None
 ) -> CheckInOut:
     await managed_event_row(principal, event_id)
-    where = [Registration.event == event_id, Registration.status == "confirmed"]
+    where = [Registration.event == event_id, Registration.status.is_in(ATTENDING)]
     if code:
         where.append(Registration.checkin_code == normalise_code(code))
     elif registration_id:
@@ -285,15 +288,17 @@ async def walk_in(principal: Principal, event_id: int, person_id: int) -> CheckI
         raise InvalidInput("person_id", "no such person")
     now = utcnow()
     async with write_transaction():
-        existing = await Registration.select(Registration.id, Registration.status).where(
-            (Registration.event == event_id) & (Registration.person == person_id)
-        )
+        existing = await Registration.select(
+            Registration.id, Registration.status, Registration.checked_in_at
+        ).where((Registration.event == event_id) & (Registration.person == person_id))
         values: dict[Any, Any] = {
             Registration.status: "confirmed",
             Registration.checked_in_at: now,
             Registration.walk_in: True,
             Registration.status_changed_at: now,
         }
+        if existing and existing[0]["checked_in_at"] is not None and existing[0]["status"] in ATTENDING:
+            return await _check_in_out(existing[0]["id"], already=True)
         if existing:
             await Registration.update({**values, Registration.revision: Registration.revision + 1}).where(
                 Registration.id == existing[0]["id"]
@@ -347,7 +352,9 @@ async def _invite(
     survey: dict[str, Any], event_id: int, wave: int, closes_at: datetime, kind: EmailKind, now: datetime
 ) -> int:
     confirmed = Registration.select(Registration.id).where(
-        (Registration.event == event_id) & (Registration.status == "confirmed")
+        (Registration.event == event_id)
+        & Registration.status.is_in(ATTENDING)
+        & (Registration.rsvp != "declined")
     )
     if wave == 0:
         used_check_in = await Registration.exists().where(
@@ -576,7 +583,7 @@ async def _present_organisations(event_id: int, exclude: int) -> list[dict[str, 
     ids = {
         r["organisation"]
         for r in await Registration.select(Registration.organisation).where(
-            (Registration.event == event_id) & (Registration.status == "confirmed")
+            (Registration.event == event_id) & Registration.status.is_in(ATTENDING)
         )
     }
     ids.discard(exclude)
@@ -653,6 +660,9 @@ async def submit(token: str, form: dict[str, list[str]]) -> dict[str, Any]:
         answers = {**page["answers"], **answers}
     key = respondent_key(invitation["id"])
     now = utcnow()
+    # An anonymous response keeps only the day: the exact instant is also on the person's invitation
+    # (responded_at) and reported contacts, and joining on it would name the respondent.
+    stamp = local(now).replace(hour=0, minute=0, second=0, microsecond=0) if survey["anonymous"] else now
     async with write_transaction():
         # First, so that the row lock it takes serialises two submissions of the same link (a double click).
         await SurveyInvitation.update({SurveyInvitation.responded_at: now}).where(
@@ -663,7 +673,7 @@ async def submit(token: str, form: dict[str, list[str]]) -> dict[str, Any]:
         )
         if existing:
             await SurveyResponse.update(
-                {SurveyResponse.answers: _encode(answers), SurveyResponse.updated_at: now}
+                {SurveyResponse.answers: _encode(answers), SurveyResponse.updated_at: stamp}
             ).where(SurveyResponse.id == existing["id"])
         else:
             await SurveyResponse.insert(
@@ -673,8 +683,8 @@ async def submit(token: str, form: dict[str, list[str]]) -> dict[str, Any]:
                     respondent_key=key,
                     wave=invitation["wave"],
                     answers=_encode(answers),
-                    submitted_at=now,
-                    updated_at=now,
+                    submitted_at=stamp,
+                    updated_at=stamp,
                 )
             )
         await _save_contacts(invitation, survey["event"], contacts, page["contacts"], now)
