@@ -59,17 +59,19 @@ async def draft_event_with(n: int) -> Fanout:
         )
     ).returning(Organisation.id)
     emails = [f"deelnemer.{i:05d}@{DOMAIN}" for i in range(n)]
-    people = await Person.insert(
-        *(
-            Person(
-                name=f"Deelnemer {i}",
-                email=email,
-                organisation=organisation["id"],
-                language="nl" if i % 3 else "en",
-            )
-            for i, email in enumerate(emails)
+    people = [
+        Person(
+            name=f"Deelnemer {i}",
+            email=email,
+            organisation=organisation["id"],
+            language="nl" if i % 3 else "en",
         )
-    ).returning(Person.id)
+        for i, email in enumerate(emails)
+    ]
+    person_ids = []
+    for start in range(0, n, 1000):  # a statement takes at most 32767 parameters
+        inserted = await Person.insert(*people[start : start + 1000]).returning(Person.id)
+        person_ids += [p["id"] for p in inserted]
     organiser = await make_actor(Role.organiser, "organisator@dutchtechzone.nl")
     assert organiser.principal is not None
     starts = (utcnow() + timedelta(days=30)).replace(hour=13, minute=0, second=0, microsecond=0)
@@ -87,7 +89,6 @@ async def draft_event_with(n: int) -> Fanout:
         ),
         host="testserver.local",
     )
-    person_ids = sorted(p["id"] for p in people)
     for start in range(0, n, 500):
         await register(organiser.principal, event.id, person_ids[start : start + 500], "person_ids")
     assert await OutboxMessage.count() == 0, "a draft event sends nothing"

@@ -19,6 +19,7 @@ import itertools
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -32,12 +33,15 @@ from dtz_events.accounts.services import create_account, create_api_key
 from dtz_events.accounts.tables import ApiKey
 from dtz_events.app import create_app
 from dtz_events.core.auth import Role
+from dtz_events.core.clock import utcnow
 from dtz_events.core.errors import PROBLEM_JSON
 from dtz_events.mail.tables import OutboxMessage
 from dtz_events.partners.tables import Organisation, Person
 from dtz_events.registrations.links import LinkPurpose, create_link
 from dtz_events.registrations.tables import Quota, Registration
 from dtz_events.settings import Settings
+from dtz_events.surveys.services import get_survey
+from dtz_events.surveys.tables import Survey, SurveyInvitation
 from tests.support.fixtures import World, at, build_world
 from tests.support.shared_world import app_client, empty_all_tables
 
@@ -179,6 +183,10 @@ def const(body: Any) -> Factory:
     return factory
 
 
+async def registration_a1_body(ctx: Ctx, role: str) -> dict[str, int]:
+    return {"registration_id": ctx.ids["reg_a1"]}
+
+
 def no_params() -> Factory:
     return const({})
 
@@ -295,6 +303,30 @@ async def outbox_invitation(ctx: Ctx, role: str) -> dict[str, int]:
 
 async def rsvp_token(ctx: Ctx, role: str) -> dict[str, str]:
     return {"token": await create_link(LinkPurpose.rsvp, registration_id=ctx.ids["reg_a1"])}
+
+
+async def survey_token(ctx: Ctx, role: str) -> dict[str, str]:
+    """A survey link of person a1 for the network meeting (its invitation written in directly)."""
+    if "survey_invitation" not in ctx.cache:
+        admin = ctx.world.actors["admin"].principal
+        assert admin is not None
+        await get_survey(admin, ctx.ids["network"])  # made from the kind's template on first use
+        survey = await Survey.select(Survey.id).where(Survey.event == ctx.ids["network"]).first()
+        assert survey is not None
+        invitation = SurveyInvitation(
+            survey=survey["id"],
+            registration=ctx.ids["reg_a1"],
+            organisation=ctx.world.organisations["a"],
+            wave=0,
+            closes_at=utcnow() + timedelta(days=14),
+        )
+        await invitation.save()
+        ctx.cache["survey_invitation"] = invitation.id
+    return {"token": await create_link(LinkPurpose.survey, registration_id=ctx.ids["reg_a1"])}
+
+
+async def page_login_body(ctx: Ctx, role: str) -> dict[str, str]:
+    return {**await login_body(ctx, role), "next": "/organiser"}
 
 
 async def feed_token(ctx: Ctx, role: str) -> dict[str, str]:
@@ -435,6 +467,7 @@ class Row:
     check: Check | None = None
     query: dict[str, Any] = field(default_factory=dict)
     form: bool = False  # send the body as application/x-www-form-urlencoded, as a browser does
+    page: bool = False  # a page for people: its refusals are HTML pages, not problem+json
 
 
 ALL = {"per_page": 200}  # lists grow while the module runs; one page holds them all
@@ -759,6 +792,59 @@ TABLE: list[Row] = [
         codes(401, 200, 200, 200, 404, 404),
         params=fresh_registration("board"),
     ),
+    # ------------------------------------------------------------ surveys and check-in
+    Row(
+        "read the network meeting's survey",
+        "GET",
+        "/api/events/{event_id:int}/survey",
+        codes(401, 200, 200, 403, 403, 403),
+        params=ids(event_id="network"),
+    ),
+    Row(
+        "change the network meeting's survey timing",
+        "PATCH",
+        "/api/events/{event_id:int}/survey",
+        codes(401, 200, 200, 403, 403, 403),
+        params=ids(event_id="network"),
+        body=const({"send_after_hours": 3}),
+    ),
+    Row(
+        "the board session's survey, for the secretary too",
+        "GET",
+        "/api/events/{event_id:int}/survey",
+        codes(401, 200, 200, 200, 403, 403),
+        params=ids(event_id="board"),
+    ),
+    Row(
+        "survey results",
+        "GET",
+        "/api/events/{event_id:int}/survey/results",
+        codes(401, 200, 200, 403, 403, 403),
+        params=ids(event_id="network"),
+    ),
+    Row(
+        "survey results as CSV",
+        "GET",
+        "/api/events/{event_id:int}/survey/results.csv",
+        codes(401, 200, 200, 403, 403, 403),
+        params=ids(event_id="network"),
+    ),
+    Row(
+        "check in person a1 at the network meeting",
+        "POST",
+        "/api/events/{event_id:int}/check-ins",
+        codes(401, 200, 200, 403, 403, 403),
+        params=ids(event_id="network"),
+        body=registration_a1_body,
+    ),
+    Row(
+        "a walk-in at the network meeting",
+        "POST",
+        "/api/events/{event_id:int}/walk-ins",
+        codes(401, 201, 201, 403, 403, 403),
+        params=ids(event_id="network"),
+        body=fresh_person_body(),
+    ),
     # ------------------------------------------------------------ outbox
     Row("list the outbox", "GET", "/api/outbox", codes(401, 200, 200, 403, 403, 403)),
     Row("count the outbox", "GET", "/api/outbox/counts", codes(401, 200, 200, 403, 403, 403)),
@@ -794,6 +880,64 @@ TABLE: list[Row] = [
         params=rsvp_token,
         body=const({"answer": "accepted"}),
         form=True,
+    ),
+    Row(
+        "survey page from the email's link",
+        "GET",
+        "/survey/{token:str}",
+        codes(200, 200, 200, 200, 200, 200),
+        params=survey_token,
+        page=True,
+    ),
+    Row(
+        "survey answers from the email's link",
+        "POST",
+        "/survey/{token:str}",
+        codes(200, 200, 200, 200, 200, 200),
+        params=survey_token,
+        body=const({"overall": "4"}),
+        form=True,
+        page=True,
+    ),
+    Row(
+        "ticket page (check-in code) from the email's link",
+        "GET",
+        "/ticket/{token:str}",
+        codes(200, 200, 200, 200, 200, 200),
+        params=rsvp_token,
+        page=True,
+    ),
+    # ------------------------------------------------------------ pages with a session cookie
+    Row("login page", "GET", "/login", codes(200, 200, 200, 200, 200, 200), page=True),
+    Row(
+        "log in on the page (sets the session, then goes on)",
+        "POST",
+        "/login",
+        codes(303, 303, 303, 303, 303, 303),
+        body=page_login_body,
+        form=True,
+        page=True,
+    ),
+    Row("log out on the page", "POST", "/logout", codes(303, 303, 303, 303, 303, 303), page=True),
+    # Anonymous callers are sent to /login; partner coordinators have no organiser pages (404).
+    Row("organiser's events page", "GET", "/organiser", codes(303, 200, 200, 200, 404, 404), page=True),
+    Row(
+        "check-in page of the network meeting",
+        "GET",
+        "/organiser/events/{event_id:int}/check-in",
+        codes(303, 200, 200, 403, 404, 404),
+        params=ids(event_id="network"),
+        page=True,
+    ),
+    Row(
+        "check in person a1 on the page, without JavaScript",
+        "POST",
+        "/organiser/events/{event_id:int}/check-in",
+        codes(303, 200, 200, 403, 404, 404),
+        params=ids(event_id="network"),
+        body=registration_a1_body,
+        form=True,
+        page=True,
     ),
     Row(
         "public programme feed",
@@ -978,7 +1122,9 @@ async def test_route_answers_each_role_as_the_table_says(ctx: Ctx, row: Row) -> 
                 f"{role}: {row.method} {url} -> {response.status_code}, expected {expected}: {response.text}"
             )
             continue
-        if response.status_code >= 400:
+        if response.status_code >= 400 and row.page:
+            assert response.headers["content-type"].startswith("text/html"), (role, response.headers)
+        elif response.status_code >= 400:
             assert response.headers["content-type"].startswith(PROBLEM_JSON), (role, response.headers)
             assert response.json()["status"] == expected
         elif row.check is not None:

@@ -3,14 +3,18 @@ bad links that show a page instead of an error. The browser tests (tests/browser
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import httpx
 import pytest
 
 from dtz_events.accounts.services import set_password
+from dtz_events.core.clock import utcnow
 from dtz_events.partners.tables import Person
+from dtz_events.registrations.links import LinkPurpose, create_link
 from dtz_events.registrations.tables import Registration
+from dtz_events.surveys import services as surveys
 from dtz_events.surveys.services import normalise_code
 from dtz_events.surveys.tables import ReportedContact, SurveyInvitation, SurveyResponse
 from tests.support.fixtures import World
@@ -261,7 +265,7 @@ async def test_login_and_the_check_in_page(client: httpx.AsyncClient, world: Wor
     assert "1 van 3 ingecheckt" in r.text
     r = await client.post(path, data={"code": "ZZZZ-ZZZZ"})
     assert r.status_code == 404
-    assert "Geen bevestigde aanmelding" in html(r)
+    assert "Geen aanmelding voor deze bijeenkomst" in html(r)
     # With JavaScript the page calls the JSON API with the same session cookie.
     r = await client.post(
         f"/api/events/{setup.event_id}/check-ins", json={"registration_id": setup.registrations["a1"]}
@@ -297,3 +301,67 @@ def test_check_in_codes_are_normalised() -> None:
     # A code that itself begins with DTZ keeps its letters.
     assert normalise_code("DTZ45678") == "DTZ45678"
     assert normalise_code("dtz4-5678") == "DTZ45678"
+
+
+async def test_ticket_page_for_a_board_member_who_is_invited(client: httpx.AsyncClient, world: World) -> None:
+    r = await client.post(
+        f"/api/events/{world.events['board']}/registrations/bulk",
+        json={"person_ids": [world.people["c1"]]},
+        headers=world.actors["organiser"].headers,
+    )
+    assert r.status_code in (200, 201), r.text
+    [registration] = r.json()
+    token = await create_link(
+        LinkPurpose.rsvp, registration_id=registration["id"], person_id=world.people["c1"]
+    )
+    assert registration["status"] == "invited"  # board members are invited, never confirmed
+    page = html(await client.get(f"/ticket/{token}"))
+    assert "Uitgenodigd" in page
+    assert "<svg" in page
+    await Registration.update({Registration.rsvp: "declined"}).where(Registration.id == registration["id"])
+    page = html(await client.get(f"/ticket/{token}"))
+    assert "<svg" not in page
+    assert "afgemeld" in page
+
+
+async def test_two_submissions_at_once_keep_one_response(client: httpx.AsyncClient, world: World) -> None:
+    """A double click sends the form twice at the same moment: one response row, and no error."""
+    setup = await past_event_with_survey(client, world)
+    token = await survey_link(world, setup, "a1")
+    drenthe = world.organisations["b"]
+    form = {"overall": "4", f"contacts.{drenthe}": "contact"}
+    first, second = await asyncio.gather(
+        client.post(f"/survey/{token}", data=form), client.post(f"/survey/{token}", data=form)
+    )
+    assert (first.status_code, second.status_code) == (200, 200), (first.text[-300:], second.text[-300:])
+    assert await SurveyResponse.count() == 1
+    assert await ReportedContact.count() == 1
+
+
+async def test_hostile_names_and_titles_are_escaped_on_every_page(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    script = "<script>alert(1)</script>"
+    await Person.update({Person.name: f"Anouk {script}"}).where(Person.id == world.people["a1"])
+    setup = await event_with_people(client, world, days=-1, title=f'Borrel {script} & "Co"')
+    organiser = world.actors["organiser"].headers
+    for registration_id in setup.registrations.values():
+        r = await client.post(
+            f"/api/events/{setup.event_id}/check-ins",
+            json={"registration_id": registration_id},
+            headers=organiser,
+        )
+        assert r.status_code == 200
+    await surveys.send_due_surveys(utcnow())
+    pages = [
+        await client.get(f"/survey/{await survey_link(world, setup, 'a1')}"),
+        await client.get(f"/ticket/{await rsvp_link(world, setup, 'a1')}"),
+    ]
+    email = await organiser_with_password(world)
+    await client.post("/login", data={"email": email, "password": PASSWORD, "next": "/"})
+    pages.append(await client.get(f"/organiser/events/{setup.event_id}/check-in"))
+    pages.append(await client.get("/organiser"))
+    for r in pages:
+        assert r.status_code == 200, r.url
+        assert script not in r.text, r.url
+        assert "&lt;script&gt;" in r.text, r.url

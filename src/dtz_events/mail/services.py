@@ -8,7 +8,7 @@ import logging
 import secrets
 import smtplib
 from datetime import datetime, timedelta
-from email.headerregistry import Address
+from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, parseaddr
@@ -20,7 +20,7 @@ from piccolo.query.functions.aggregate import Count
 
 from dtz_events.core import ical
 from dtz_events.core.clock import local, local_or_none, utcnow
-from dtz_events.core.db import after_commit, engine, is_postgres
+from dtz_events.core.db import after_commit, engine, is_postgres, write_transaction
 from dtz_events.core.dispatch import dispatch, handler, is_active
 from dtz_events.core.schemas import Page, Pagination, page_out
 from dtz_events.core.templating import format_when, one_line, render_email
@@ -35,7 +35,6 @@ from dtz_events.mail.schemas import (
 )
 from dtz_events.mail.smtp import SmtpConfig, SmtpRejected, SmtpSession
 from dtz_events.mail.tables import OutboxMessage
-from dtz_events.partners.tables import Person
 from dtz_events.registrations.links import LinkPurpose, create_link
 from dtz_events.registrations.tables import Registration
 from dtz_events.settings import Settings
@@ -367,9 +366,29 @@ async def _render_missing(ids: list[int], token: str) -> list[int]:
     return [i for i in ids if i not in broken]
 
 
+class _HeaderClasses(HeaderRegistry):
+    """The standard registry creates a new class with type() for every header it is asked for: the largest
+    single cost of composing a message (some fifty headers with the parts). The classes are the same every
+    time, so they are made once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._made: dict[str, type[BaseHeader]] = {}
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        key = name.lower()
+        made = self._made.get(key)
+        if made is None:
+            made = self._made[key] = super().__getitem__(name)
+        return made
+
+
+_POLICY = SMTP.clone(header_factory=_HeaderClasses())
+
+
 def compose(row: dict[str, Any], settings: Settings) -> EmailMessage:
     """The MIME message: multipart/mixed > multipart/alternative (text, html, text/calendar) + invite.ics."""
-    message = EmailMessage(policy=SMTP)
+    message = EmailMessage(policy=_POLICY)
     message["From"] = settings.mail_from
     name = one_line(row["recipient_name"] or "")
     # An Address, not a formataddr() string: the header is then built from its parts, so a name with
@@ -571,33 +590,44 @@ async def _mark_sent_and_send_dot(session: SmtpSession, row_id: int, token: str)
 # ---------------------------------------------------------------- the sweep
 
 
+async def _pick(where: list[Any]) -> list[int]:
+    """Inside write_transaction(): ids of matching rows, locked; rows another sweep holds are skipped, so
+    concurrent sweeps (two schedulers, or a tick that overlaps) neither wait for each other nor deadlock."""
+    query = OutboxMessage.select(OutboxMessage.id).where(*where).order_by(OutboxMessage.id).limit(5000)
+    if is_postgres():
+        query = query.lock_rows(skip_locked=True)
+    return [r["id"] for r in await query]
+
+
 async def sweep(now: datetime) -> int:
     """Take back rows whose worker died, and dispatch rows whose message was lost or whose retry is due."""
-    await OutboxMessage.update(
-        {
-            OutboxMessage.status: OutboxStatus.queued.value,
-            OutboxMessage.claim_token: None,
-            OutboxMessage.dispatched_at: None,
-        }
-    ).where(
-        OutboxMessage.status == OutboxStatus.sending.value,
-        OutboxMessage.claimed_at < now - MailSettings.claim_timeout,
-    )
-    due = (
-        await OutboxMessage.select(OutboxMessage.id)
-        .where(
-            OutboxMessage.status == OutboxStatus.queued.value,
-            OutboxMessage.next_attempt_at <= now,
-            OutboxMessage.dispatched_at.is_null()
-            | (OutboxMessage.dispatched_at < now - MailSettings.redispatch_after),
+    async with write_transaction():
+        stale = await _pick(
+            [
+                OutboxMessage.status == OutboxStatus.sending.value,
+                OutboxMessage.claimed_at < now - MailSettings.claim_timeout,
+            ]
         )
-        .order_by(OutboxMessage.id)
-        .limit(5000)
-    )
-    ids = [r["id"] for r in due]
-    if ids:
-        await OutboxMessage.update({OutboxMessage.dispatched_at: now}).where(OutboxMessage.id.is_in(ids))
-        dispatch_ids(ids)
+        if stale:
+            await OutboxMessage.update(
+                {
+                    OutboxMessage.status: OutboxStatus.queued.value,
+                    OutboxMessage.claim_token: None,
+                    OutboxMessage.dispatched_at: None,
+                }
+            ).where(OutboxMessage.id.is_in(stale))
+    async with write_transaction():
+        ids = await _pick(
+            [
+                OutboxMessage.status == OutboxStatus.queued.value,
+                OutboxMessage.next_attempt_at <= now,
+                OutboxMessage.dispatched_at.is_null()
+                | (OutboxMessage.dispatched_at < now - MailSettings.redispatch_after),
+            ]
+        )
+        if ids:
+            await OutboxMessage.update({OutboxMessage.dispatched_at: now}).where(OutboxMessage.id.is_in(ids))
+            after_commit(lambda: dispatch_ids(ids))
     return len(ids)
 
 
@@ -650,6 +680,3 @@ async def outbox_counts() -> OutboxCounts:
     for row in rows:
         setattr(counts, row["status"], row["n"])
     return counts
-
-
-__all__ = ["Person", "Registration", "is_postgres"]

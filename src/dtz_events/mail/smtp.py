@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import smtplib
+import socket
 import ssl
 from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -69,6 +70,10 @@ class SmtpSession:
             )
         else:
             self.conn = smtplib.SMTP(c.host, c.port, timeout=c.timeout)
+        # The message and its final dot are separate writes before a read: with Nagle's algorithm the dot
+        # waits for the server's delayed ACK of the message (40 ms a message on Linux).
+        if self.conn.sock is not None:
+            self.conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.conn.ehlo()
         if c.mode == "starttls":
             self.conn.starttls(context=ssl.create_default_context())

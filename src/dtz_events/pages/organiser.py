@@ -162,7 +162,7 @@ class OrganiserPages(Controller):
         except (NotFound, Forbidden):
             if not await _may_see(principal, event_id):
                 return await self._page(request, event_id)
-            message = gettext(lang, "No confirmed registration for this event has this code.")
+            message = gettext(lang, "No registration for this event has this code.")
             return await self._page(request, event_id, message, "notice error", HTTP_404_NOT_FOUND)
         except InvalidInput:
             message = (

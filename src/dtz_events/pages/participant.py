@@ -20,7 +20,7 @@ from dtz_events.core.clock import local
 from dtz_events.core.errors import Conflict, InvalidInput, NotFound
 from dtz_events.core.i18n import gettext, pick_language
 from dtz_events.core.templating import format_when
-from dtz_events.events.schemas import EventStatus
+from dtz_events.events.schemas import EventKind, EventStatus
 from dtz_events.mail.services import MailSettings, calendar_location
 from dtz_events.pages.controllers import ANSWER_LABELS, invalid_link
 from dtz_events.registrations import services as registrations
@@ -144,6 +144,7 @@ def _survey_context(token: str, page: dict[str, Any], lang: str) -> dict[str, An
         "closes_on": _date(page["invitation"]["closes_at"], lang),
         "followup": page["invitation"]["wave"] > 0,
         "answered": page["invitation"]["responded_at"] is not None,
+        "anonymous": bool(page["survey"]["anonymous"]),
         "organiser_email": MailSettings.settings.rsvp_address,
     }
 
@@ -258,10 +259,17 @@ class TicketPages(Controller):
         status = RegistrationStatus(registration["status"])
         code = registration["checkin_code"]
         explanation = ""
+        # Board members attend as invited (they are never "confirmed"); anyone else needs a confirmed seat.
+        board_member = (
+            event["kind"] == EventKind.board_session.value
+            and status is RegistrationStatus.invited
+            and registration["rsvp"] != Rsvp.declined.value
+        )
         if event["status"] == EventStatus.cancelled.value:
             explanation = "This event is cancelled, so the check-in code is no longer needed."
-        elif status is not RegistrationStatus.confirmed:
-            explanation = NO_CODE_REASONS[status]
+        elif status is not RegistrationStatus.confirmed and not board_member:
+            declined = status is RegistrationStatus.invited and registration["rsvp"] == Rsvp.declined.value
+            explanation = NO_CODE_REASONS[RegistrationStatus.declined if declined else status]
         elif not code:
             explanation = (
                 "There is no check-in code for your registration yet. Give your name at the entrance."
