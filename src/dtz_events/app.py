@@ -32,7 +32,7 @@ from dtz_events.events.controllers import EventController
 from dtz_events.mail.controllers import DevMailPages, OutboxController
 from dtz_events.mail.services import configure as configure_mail
 from dtz_events.pages.controllers import RsvpPages
-from dtz_events.pages.organiser import LoginPages, OrganiserPages
+from dtz_events.pages.organiser import LoginPages, OrganiserPages, SurveyResultsPage
 from dtz_events.pages.participant import SurveyPages, TicketPages
 from dtz_events.pages.rendering import template_config
 from dtz_events.partners.controllers import OrganisationController, PersonController, TagController
@@ -61,7 +61,7 @@ API_HANDLERS = [
     SurveyController,
     HealthController,
 ]
-PAGE_HANDLERS = [RsvpPages, SurveyPages, TicketPages, LoginPages, OrganiserPages]
+PAGE_HANDLERS = [RsvpPages, SurveyPages, TicketPages, LoginPages, OrganiserPages, SurveyResultsPage]
 
 
 @get("/", opt=roles(PUBLIC), include_in_schema=False)

@@ -930,6 +930,14 @@ TABLE: list[Row] = [
         page=True,
     ),
     Row(
+        "survey results page of the network meeting",
+        "GET",
+        "/organiser/events/{event_id:int}/survey",
+        codes(303, 200, 200, 404, 404, 404),
+        params=ids(event_id="network"),
+        page=True,
+    ),
+    Row(
         "check in person a1 on the page, without JavaScript",
         "POST",
         "/organiser/events/{event_id:int}/check-in",

@@ -221,6 +221,50 @@ class OrganiserPages(Controller):
         )
 
 
+OUTCOME_LABELS = {
+    "contact": "Contact made",
+    "follow_up": "Follow-up planned",
+    "joint_project": "Joint project or proposal",
+    "agreement": "Agreement",
+    "hire_or_internship": "Hire or internship",
+}
+
+
+class SurveyResultsPage(Controller):
+    path = "/organiser/events/{event_id:int}/survey"
+    include_in_schema = False
+
+    @get("/", opt=roles(PUBLIC))
+    async def show(self, request: Request[Any, Any, Any], event_id: EventId) -> Template | Redirect:
+        principal: Principal | None = request.user
+        if principal is None:
+            return _login_redirect(request)
+        lang = _lang(request, principal)
+        if principal.role not in DOOR_ROLES:
+            return _not_found(lang)
+        try:
+            event = await managed_event_row(principal, event_id)
+            config = await surveys.get_survey(principal, event_id)
+            results = await surveys.results(principal, event_id, lang)
+        except (NotFound, Forbidden):
+            return _not_found(lang)
+        option_labels = {
+            q.id: {o.id: getattr(o.label, lang) for o in q.options} for q in config.questions if q.options
+        }
+        return Template(
+            "survey_results.html.j2",
+            context={
+                "lang": lang,
+                "principal": principal,
+                "event": event,
+                "when": format_when(event["starts_at"], event["ends_at"], lang),
+                "results": results,
+                "option_labels": option_labels,
+                "outcome_labels": {k: gettext(lang, v) for k, v in OUTCOME_LABELS.items()},
+            },
+        )
+
+
 async def _may_see(principal: Principal, event_id: int) -> bool:
     try:
         await managed_event_row(principal, event_id)
