@@ -38,7 +38,7 @@ FAST_MAIL = {
     "DTZ_SCHEDULER_INTERVAL": "1",
 }
 
-_redis_databases = itertools.count(10)  # one Redis database per test (10, 11, ...; Redis has 16)
+_tests = itertools.count()  # one Redis database per test: 10 to 15 in turn (Redis has 16)
 _vhosts = itertools.count(1)
 
 
@@ -185,7 +185,7 @@ def _wait_port_closed(host: str, port: int, timeout: float) -> None:
 def broker_target(request: pytest.FixtureRequest) -> Iterator[BrokerTarget]:
     target: BrokerTarget
     if request.param == "redis":
-        target = RedisTarget(next(_redis_databases) % 16)
+        target = RedisTarget(10 + next(_tests) % 6)
     else:
         target = RabbitTarget(f"dtz_faults_{os.getpid()}_{next(_vhosts)}")
     try:
@@ -204,6 +204,7 @@ class Proc:
     process: subprocess.Popen[bytes]
     log_path: Path
     log_file: IO[bytes]
+    killed: bool = False
 
     @property
     def pid(self) -> int:
@@ -269,6 +270,9 @@ class Rig:
 
     def kill(self, proc: Proc) -> None:
         """kill -9 the whole process (the dramatiq parent and its worker processes at once)."""
+        if proc.killed:
+            return
+        proc.killed = True
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, signal.SIGKILL)  # its own session, so pgid == pid: only what we started
         with contextlib.suppress(subprocess.TimeoutExpired):

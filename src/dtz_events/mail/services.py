@@ -4,9 +4,12 @@ send and mark them. See DESIGN.md, Outbox."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 import smtplib
+import socket
+import struct
 from datetime import datetime, timedelta
 from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage
@@ -463,6 +466,7 @@ async def _retry_later(rows: list[dict[str, Any]], token: str, error: str) -> No
             token,
             {
                 OutboxMessage.status: OutboxStatus.queued.value,
+                OutboxMessage.sent_at: None,
                 OutboxMessage.next_attempt_at: utcnow() + _backoff(row["attempts"]),
                 OutboxMessage.dispatched_at: None,
                 OutboxMessage.last_error: error[:2000],
@@ -541,9 +545,12 @@ async def _send_one(session: SmtpSession, row: dict[str, Any], token: str, setti
     try:
         code, reply = await asyncio.to_thread(session.read_reply)
     except (OSError, smtplib.SMTPException) as exc:
-        # The final dot went out but no answer came: the server most likely has it. Re-sending could
-        # double it, so the row stays sent, with the doubt on record.
-        await _set_status([row["id"]], token, {OutboxMessage.last_error: f"no reply after DATA: {exc}"})
+        if session.dot_pending:  # the end of the message never went out: the server drops it
+            await _retry_later([row], token, f"SMTP error: {exc}")
+        else:
+            # The final dot went out but no answer came: the server most likely has it. Re-sending could
+            # double it, so the row stays sent, with the doubt on record.
+            await _set_status([row["id"]], token, {OutboxMessage.last_error: f"no reply after DATA: {exc}"})
         session.abort()
         return False
     if code >= 400:
@@ -558,15 +565,21 @@ async def _send_one(session: SmtpSession, row: dict[str, Any], token: str, setti
 
 
 async def _mark_sent_and_send_dot(session: SmtpSession, row_id: int, token: str) -> bool:
-    """Record the row as sent, then hand the final dot to the kernel, with as little time as possible in
-    between: a worker killed before the dot leaves an unfinished SMTP transaction that the server drops (the
-    sweep sends the row again), one killed after it leaves the row sent; killed in between, the email would
-    be lost. So on PostgreSQL the row is first locked by an UPDATE in a transaction, then the COMMIT is
-    written and the dot follows in the very next step of the event loop, without waiting for the COMMIT's
-    reply (or for a thread, or for a pooled connection's reset). False when the row is no longer ours."""
+    """Record the row as sent and hand the final dot to the kernel: both, or (if this process dies on the
+    way) neither. A worker killed before the dot leaves an unfinished SMTP transaction that the server drops
+    (the sweep sends the row again); killed after it, the row says sent. False when the row is not ours.
+
+    On PostgreSQL over TCP: the row is locked by an UPDATE in a transaction; then the COMMIT and the dot are
+    written into their sockets held back (TCP_CORK) and set to be dropped should the process die
+    (SO_LINGER 0: the kernel resets the connection, PostgreSQL rolls back, the SMTP server discards); then
+    two setsockopt calls in a row make both survive death (the kernel sends what it holds on exit) and the
+    corks come off. Between those two calls nothing can hand the CPU to another thread or wake another
+    process; with plain writes, the second one could wait for milliseconds, and a death in between loses
+    the email."""
     values = {OutboxMessage.status: OutboxStatus.sent.value, OutboxMessage.sent_at: utcnow()}
     db = engine()
-    if not isinstance(db, PostgresEngine):
+    if not isinstance(db, PostgresEngine) or db.current_transaction.get() is not None:
+        # SQLite, or inside a caller's transaction (whose COMMIT is not ours to send): mark, then the dot.
         if not await _set_status([row_id], token, values):
             return False
         session.send_dot()
@@ -575,16 +588,58 @@ async def _mark_sent_and_send_dot(session: SmtpSession, row_id: int, token: str)
     async with db.transaction() as txn:
         if not await _set_status([row_id], token, values):
             return False
-        commit = asyncio.ensure_future(txn.commit())  # type: ignore[no-untyped-call]
-        await asyncio.sleep(0)  # that task writes the COMMIT in its first step; this one runs right after it
+        held = [_HeldSocket(_socket_of(txn.connection)), _HeldSocket(session.socket)]
         try:
-            session.send_dot()
-        except OSError as exc:  # smtplib's errors are OSErrors too
-            error = exc
+            for sock in held:
+                sock.hold()
+            commit = asyncio.ensure_future(txn.commit())  # type: ignore[no-untyped-call]
+            await asyncio.sleep(0)  # that task writes the COMMIT in its first step; this one runs next
+            try:
+                session.send_dot()
+            except OSError as exc:  # smtplib's errors are OSErrors too
+                error = exc
+        finally:
+            for sock in held:
+                sock.keep()  # the two calls that commit both
+            for sock in held:
+                sock.release()
         await commit
     if error is not None:
         raise error
     return True
+
+
+def _socket_of(connection: Any) -> Any:
+    transport = getattr(connection, "_transport", None)  # asyncpg keeps it private
+    return transport.get_extra_info("socket") if transport is not None else None
+
+
+_LINGER_RESET = struct.pack("ii", 1, 0)
+_LINGER_DEFAULT = struct.pack("ii", 0, 0)
+
+
+class _HeldSocket:
+    """A TCP socket whose writes the kernel holds back and, should this process die, drops; `keep()` makes
+    them survive death, `release()` sends them. Not TCP (or not Linux): all three do nothing."""
+
+    def __init__(self, sock: Any) -> None:
+        tcp = sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6)
+        self.sock = sock if tcp and hasattr(socket, "TCP_CORK") else None
+
+    def hold(self) -> None:
+        if self.sock is not None:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RESET)
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+
+    def keep(self) -> None:
+        if self.sock is not None:
+            with contextlib.suppress(OSError):  # a connection already gone has nothing to keep
+                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_DEFAULT)
+
+    def release(self) -> None:
+        if self.sock is not None:
+            with contextlib.suppress(OSError):
+                self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
 
 
 # ---------------------------------------------------------------- the sweep

@@ -62,6 +62,15 @@ class SmtpSession:
         self.conn: smtplib.SMTP | None = None
         self._unsent = b""  # what send_dot() could not hand over yet
 
+    @property
+    def socket(self) -> socket.socket | None:
+        return self.conn.sock if self.conn is not None else None
+
+    @property
+    def dot_pending(self) -> bool:
+        """Part of the final dot never reached the kernel: the server cannot have the message."""
+        return bool(self._unsent)
+
     def open(self) -> None:
         c = self.config
         if c.mode == "ssl":
