@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import secrets
 import smtplib
@@ -400,7 +401,8 @@ def compose(row: dict[str, Any], settings: Settings) -> EmailMessage:
     message["Subject"] = one_line(row["subject"] or "")
     message["Date"] = format_datetime(utcnow())
     message["Message-ID"] = (
-        f"<outbox-{row['id']}.{row['dedup_key'].__hash__() & 0xFFFFFFFF:x}@{settings.host}>"
+        # Stable per row (a retry carries the same id, so a receiver can drop a copy), and unguessable.
+        f"<outbox-{row['id']}.{hashlib.sha256(row['dedup_key'].encode()).hexdigest()[:16]}@{settings.host}>"
     )
     message["Auto-Submitted"] = "auto-generated"
     message["Reply-To"] = (
