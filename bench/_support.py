@@ -411,6 +411,46 @@ class Connection:
 
 
 @dataclass
+class Answers:
+    """What came back from a run of requests: latencies, statuses and a few failures to show."""
+
+    latencies_ms: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+    error_samples: list[str] = field(default_factory=list)
+
+
+async def send_all(
+    server: Server, requests: list[bytes], concurrency: int, accept: Callable[[int, bytes], bool]
+) -> Answers:
+    """Send every request once over `concurrency` keep-alive connections, each waiting for its answer;
+    `accept(status, body)` counts a good answer and says whether it was one."""
+    answers = Answers()
+    pending = iter(requests)
+
+    async def worker() -> None:
+        conn = Connection(server.host, server.port)
+        try:
+            for raw in pending:
+                started = time.perf_counter()
+                try:
+                    status, body = await conn.request(raw)
+                except (OSError, asyncio.IncompleteReadError) as exc:
+                    status, body = 0, repr(exc).encode()
+                    await conn.close()
+                answers.latencies_ms.append((time.perf_counter() - started) * 1000)
+                answers.statuses[status] = answers.statuses.get(status, 0) + 1
+                if not accept(status, body) and len(answers.error_samples) < 5:
+                    answers.error_samples.append(f"{status} {body[:200].decode(errors='replace')}")
+        finally:
+            await conn.close()
+
+    async with asyncio.TaskGroup() as tg:
+        for _ in range(min(concurrency, len(requests))):
+            tg.create_task(worker())
+    return answers
+
+
+@dataclass
 class Api:
     """JSON calls for seeding: a pool of keep-alive connections and an Authorization header."""
 

@@ -43,6 +43,7 @@ from _support import (
     postgres_backends,
     run_async,
     run_cli,
+    send_all,
     service_env,
 )
 from register import ADMIN_EMAIL, PASSWORD, World, seed
@@ -165,40 +166,27 @@ def check_in_requests(
 
 
 async def drive(server: Server, requests: list[bytes], concurrency: int, database: str) -> Scan:
-    """Send every request once over `concurrency` keep-alive connections, each waiting for its answer."""
+    """Send every request once over `concurrency` keep-alive connections, with the CPU each side used."""
     scan = Scan()
-    pending = iter(requests)
 
-    async def worker() -> None:
-        conn = Connection(server.host, server.port)
-        try:
-            for raw in pending:
-                started = time.perf_counter()
-                try:
-                    status, body = await conn.request(raw)
-                except (OSError, asyncio.IncompleteReadError) as exc:
-                    status, body = 0, repr(exc).encode()
-                    await conn.close()
-                scan.latencies_ms.append((time.perf_counter() - started) * 1000)
-                scan.statuses[status] = scan.statuses.get(status, 0) + 1
-                if status == 200:
-                    answer = json.loads(body)
-                    (scan.again if answer["already_checked_in"] else scan.first).append(
-                        answer["registration_id"]
-                    )
-                elif len(scan.error_samples) < 5:
-                    scan.error_samples.append(f"{status} {body[:200].decode(errors='replace')}")
-        finally:
-            await conn.close()
+    def accept(status: int, body: bytes) -> bool:
+        if status != 200:
+            return False
+        answer = json.loads(body)
+        (scan.again if answer["already_checked_in"] else scan.first).append(answer["registration_id"])
+        return True
 
     pids = ProcessTree(server.pid).pids()
     server_cpu = sum(cpu_seconds(p) for p in pids)
     postgres_cpu = sum(cpu_seconds(p) for p in postgres_backends(database))
     machine_cpu, client_cpu = machine_busy_seconds(), time.process_time()
     started = time.perf_counter()
-    async with asyncio.TaskGroup() as tg:
-        for _ in range(min(concurrency, len(requests))):
-            tg.create_task(worker())
+    answers = await send_all(server, requests, concurrency, accept)
+    scan.latencies_ms, scan.statuses, scan.error_samples = (
+        answers.latencies_ms,
+        answers.statuses,
+        answers.error_samples,
+    )
     scan.wall_s = time.perf_counter() - started
     scan.client_cpu_s = time.process_time() - client_cpu
     scan.machine_cpu_s = machine_busy_seconds() - machine_cpu

@@ -43,6 +43,7 @@ from _support import (
     postgres_backends,
     run_async,
     run_cli,
+    send_all,
     service_env,
 )
 
@@ -210,35 +211,23 @@ class Tally:
 
 
 async def drive(server: Server, requests: list[bytes], concurrency: int) -> Tally:
-    """Send every request once over `concurrency` keep-alive connections, each waiting for its answer."""
     tally = Tally()
-    pending = iter(requests)
 
-    async def worker() -> None:
-        conn = Connection(server.host, server.port)
-        try:
-            for raw in pending:
-                started = time.perf_counter()
-                try:
-                    status, body = await conn.request(raw)
-                except (OSError, asyncio.IncompleteReadError) as exc:
-                    status, body = 0, repr(exc).encode()
-                    await conn.close()
-                tally.latencies_ms.append((time.perf_counter() - started) * 1000)
-                tally.statuses[status] = tally.statuses.get(status, 0) + 1
-                if status == 201:
-                    if b'"status":"confirmed"' in body:
-                        tally.confirmed += 1
-                    elif b'"status":"waitlisted"' in body:
-                        tally.waitlisted += 1
-                elif len(tally.error_samples) < 5:
-                    tally.error_samples.append(f"{status} {body[:200].decode(errors='replace')}")
-        finally:
-            await conn.close()
+    def accept(status: int, body: bytes) -> bool:
+        if status != 201:
+            return False
+        if b'"status":"confirmed"' in body:
+            tally.confirmed += 1
+        elif b'"status":"waitlisted"' in body:
+            tally.waitlisted += 1
+        return True
 
-    async with asyncio.TaskGroup() as tg:
-        for _ in range(concurrency):
-            tg.create_task(worker())
+    answers = await send_all(server, requests, concurrency, accept)
+    tally.latencies_ms, tally.statuses, tally.error_samples = (
+        answers.latencies_ms,
+        answers.statuses,
+        answers.error_samples,
+    )
     return tally
 
 
