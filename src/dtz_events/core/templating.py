@@ -48,16 +48,21 @@ def one_line(text: str) -> str:
     return " ".join(str(text).translate(_CONTROL).split())
 
 
-@cache
-def email_environment() -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(str(EMAILS_DIR)),
+def jinja_environment(directory: Path, **options: Any) -> Environment:
+    """The one Jinja set-up of emails and pages: autoescaped, strict about missing values."""
+    return Environment(
+        loader=FileSystemLoader(str(directory)),
         autoescape=select_autoescape(enabled_extensions=("j2", "html"), default=True),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
-        keep_trailing_newline=True,
+        **options,
     )
+
+
+@cache
+def email_environment() -> Environment:
+    env = jinja_environment(EMAILS_DIR, keep_trailing_newline=True)
     env.filters["one_line"] = one_line
     return env
 

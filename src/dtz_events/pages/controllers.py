@@ -33,6 +33,16 @@ class RsvpForm(Input):
     answer: Rsvp
 
 
+def event_context(event: dict[str, Any], lang: str) -> dict[str, Any]:
+    """What every page about one event shows at its top, in the page's language."""
+    return {
+        "lang": lang,
+        "event": event,
+        "when": format_when(event["starts_at"], event["ends_at"], lang),
+        "location": calendar_location(event),
+    }
+
+
 def problem_page(lang: str, status: int, heading: str, message: str) -> Template:
     context = {"lang": lang, "heading": gettext(lang, heading), "message": gettext(lang, message)}
     return Template("problem.html.j2", context=context, status_code=status)
@@ -72,11 +82,8 @@ class RsvpPages(Controller):
         return Template(
             "rsvp.html.j2",
             context={
-                "lang": lang,
+                **event_context(event, lang),
                 "token": token,
-                "event": event,
-                "when": format_when(event["starts_at"], event["ends_at"], lang),
-                "location": calendar_location(event),
                 "person_name": registration["person_name"],
                 "choices": choices,
                 "selected": answer if answer in {c[0] for c in choices} else current.value,

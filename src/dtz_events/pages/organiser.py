@@ -29,8 +29,7 @@ from dtz_events.core.schemas import Pagination
 from dtz_events.core.templating import format_when
 from dtz_events.events.schemas import EventStatus
 from dtz_events.events.services import list_events, managed_event_row
-from dtz_events.mail.services import calendar_location
-from dtz_events.pages.controllers import problem_page
+from dtz_events.pages.controllers import event_context, problem_page
 from dtz_events.surveys import services as surveys
 
 # Who may check people in: the roles of the check-in API (board secretaries for board sessions only).
@@ -207,11 +206,8 @@ class OrganiserPages(Controller):
         return Template(
             "checkin.html.j2",
             context={
-                "lang": lang,
+                **event_context(event, lang),
                 "principal": principal,
-                "event": event,
-                "when": format_when(event["starts_at"], event["ends_at"], lang),
-                "location": calendar_location(event),
                 "people": people,
                 "done": sum(1 for p in people if p["checked_in_at"]),
                 "result": result,
@@ -254,10 +250,8 @@ class SurveyResultsPage(Controller):
         return Template(
             "survey_results.html.j2",
             context={
-                "lang": lang,
+                **event_context(event, lang),
                 "principal": principal,
-                "event": event,
-                "when": format_when(event["starts_at"], event["ends_at"], lang),
                 "results": results,
                 "option_labels": option_labels,
                 "outcome_labels": {k: gettext(lang, v) for k, v in OUTCOME_LABELS.items()},

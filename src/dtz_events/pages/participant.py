@@ -19,10 +19,9 @@ from dtz_events.core.auth import PUBLIC, roles
 from dtz_events.core.clock import local
 from dtz_events.core.errors import Conflict, InvalidInput, NotFound
 from dtz_events.core.i18n import gettext, pick_language
-from dtz_events.core.templating import format_when
 from dtz_events.events.schemas import EventKind, EventStatus
-from dtz_events.mail.services import MailSettings, calendar_location
-from dtz_events.pages.controllers import ANSWER_LABELS, invalid_link
+from dtz_events.mail.services import MailSettings
+from dtz_events.pages.controllers import ANSWER_LABELS, event_context, invalid_link
 from dtz_events.registrations import services as registrations
 from dtz_events.registrations.schemas import RegistrationStatus, Rsvp
 from dtz_events.surveys import services as surveys
@@ -135,11 +134,8 @@ def _check_form(page: dict[str, Any], form: dict[str, list[str]], lang: str) -> 
 def _survey_context(token: str, page: dict[str, Any], lang: str) -> dict[str, Any]:
     event = page["event"]
     return {
-        "lang": lang,
+        **event_context(event, lang),
         "token": token,
-        "event": event,
-        "when": format_when(event["starts_at"], event["ends_at"], lang),
-        "location": calendar_location(event),
         "person_name": page["person_name"],
         "closes_on": _date(page["invitation"]["closes_at"], lang),
         "followup": page["invitation"]["wave"] > 0,
@@ -279,11 +275,8 @@ class TicketPages(Controller):
         return Template(
             "ticket.html.j2",
             context={
-                "lang": lang,
+                **event_context(event, lang),
                 "token": token,
-                "event": event,
-                "when": format_when(event["starts_at"], event["ends_at"], lang),
-                "location": calendar_location(event),
                 "person_name": registration["person_name"],
                 "status_label": gettext(lang, STATUS_LABELS[status]),
                 "rsvp_label": gettext(lang, ANSWER_LABELS[Rsvp(registration["rsvp"])]),

@@ -4,23 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
 from dtz_events.core import i18n
+from dtz_events.core.templating import jinja_environment
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 
 def page_environment() -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(str(TEMPLATES_DIR)),
-        autoescape=select_autoescape(enabled_extensions=("j2", "html"), default=True),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = jinja_environment(TEMPLATES_DIR)
     i18n.install(env)
     return env
 
