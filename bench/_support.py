@@ -18,7 +18,7 @@ import urllib.request
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 T = TypeVar("T")
 
@@ -408,6 +408,31 @@ class Connection:
             with contextlib.suppress(OSError):
                 await self._writer.wait_closed()
         self._reader = self._writer = None
+
+
+class Measured:
+    """Figures of a measured run, for a dataclass with `latencies_ms`, `statuses` and `wall_s`; answers
+    other than `success_status` count as errors."""
+
+    success_status: ClassVar[int] = 200
+    latencies_ms: list[float]
+    statuses: dict[int, int]
+    wall_s: float
+
+    @property
+    def requests(self) -> int:
+        return len(self.latencies_ms)
+
+    @property
+    def errors(self) -> int:
+        return sum(n for status, n in self.statuses.items() if status != self.success_status)
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.wall_s if self.wall_s else 0.0
+
+    def p(self, pct: float) -> float:
+        return percentile(self.latencies_ms, pct)
 
 
 @dataclass

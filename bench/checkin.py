@@ -32,6 +32,7 @@ from typing import Any, NoReturn
 from _support import (
     Connection,
     Deadline,
+    Measured,
     ProcessTree,
     ScratchDatabase,
     Server,
@@ -39,7 +40,6 @@ from _support import (
     cpu_seconds,
     load_average,
     machine_busy_seconds,
-    percentile,
     postgres_backends,
     run_async,
     run_cli,
@@ -53,7 +53,7 @@ PENDING_MAIL = ("queued", "sending")
 
 
 @dataclass
-class Scan:
+class Scan(Measured):
     """The answers to one pass over every code."""
 
     wall_s: float = 0.0
@@ -66,21 +66,6 @@ class Scan:
     postgres_cpu_s: float = 0.0
     machine_cpu_s: float = 0.0
     client_cpu_s: float = 0.0
-
-    @property
-    def requests(self) -> int:
-        return len(self.latencies_ms)
-
-    @property
-    def errors(self) -> int:
-        return sum(n for status, n in self.statuses.items() if status != 200)
-
-    @property
-    def rps(self) -> float:
-        return self.requests / self.wall_s if self.wall_s else 0.0
-
-    def p(self, pct: float) -> float:
-        return percentile(self.latencies_ms, pct)
 
 
 # ---------------------------------------------------------------- seeding

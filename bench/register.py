@@ -25,12 +25,13 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, ClassVar, NoReturn
 
 from _support import (
     Api,
     Connection,
     Deadline,
+    Measured,
     RssSampler,
     ScratchDatabase,
     Server,
@@ -39,7 +40,6 @@ from _support import (
     hwm_kib,
     load_average,
     machine_busy_seconds,
-    percentile,
     postgres_backends,
     run_async,
     run_cli,
@@ -77,7 +77,8 @@ class MailDrain:
 
 
 @dataclass
-class PhaseResult:
+class PhaseResult(Measured):
+    success_status: ClassVar[int] = 201
     concurrency: int
     events: list[int]
     quota_holders: list[int]
@@ -95,21 +96,6 @@ class PhaseResult:
     load_after: str
     checks: list[str] = field(default_factory=list)
     mail: MailDrain | None = None
-
-    @property
-    def requests(self) -> int:
-        return len(self.latencies_ms)
-
-    @property
-    def errors(self) -> int:
-        return sum(n for status, n in self.statuses.items() if status != 201)
-
-    @property
-    def rps(self) -> float:
-        return self.requests / self.wall_s if self.wall_s else 0.0
-
-    def p(self, pct: float) -> float:
-        return percentile(self.latencies_ms, pct)
 
 
 # ---------------------------------------------------------------- seeding
