@@ -1,4 +1,4 @@
-"""Page translations with Babel: source strings in English, `locale/<lang>/LC_MESSAGES/messages.po`
+"""Page translations with Babel: source strings in English, `locale/<lang>/LC_MESSAGES/*.po`
 compiled in memory at first use (no build step), and Jinja's i18n extension reading the page's `lang`."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
@@ -20,15 +21,24 @@ LANGUAGES = ("nl", "en")
 
 @cache
 def translations(language: str) -> NullTranslations:
-    po = LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"
-    if not po.exists():
+    """Every `.po` file of the language (one per domain: `messages.po`, `board.po`, ...) as one catalog."""
+    files = sorted((LOCALE_DIR / language / "LC_MESSAGES").glob("*.po"))
+    if not files:
         return NullTranslations()
-    with po.open("rb") as handle:
-        catalog = read_po(handle, locale=language)
+    catalog = _read(files[0], language)
+    for extra in files[1:]:
+        for message in _read(extra, language):
+            if message.id:
+                catalog[message.id] = message
     buffer = BytesIO()
     write_mo(buffer, catalog)
     buffer.seek(0)
     return Translations(fp=buffer)
+
+
+def _read(po: Path, language: str) -> Catalog:
+    with po.open("rb") as handle:
+        return read_po(handle, locale=language)
 
 
 def pick_language(*candidates: str | None) -> str:
