@@ -27,7 +27,7 @@ from dtz_events.core.clock import local, local_or_none, utcnow
 from dtz_events.core.db import after_commit, engine, is_postgres, write_transaction
 from dtz_events.core.dispatch import dispatch, handler, is_active
 from dtz_events.core.schemas import Page, Pagination, page_out
-from dtz_events.core.templating import format_when, one_line, render_email
+from dtz_events.core.templating import RenderedEmail, format_when, one_line, render_email
 from dtz_events.events.tables import Event
 from dtz_events.mail.schemas import (
     CALENDAR_METHOD,
@@ -230,6 +230,58 @@ async def _withdraw_stale_reminders(ids: list[int], token: str) -> list[int]:
             {OutboxMessage.status: OutboxStatus.withdrawn.value, OutboxMessage.last_error: reason},
         )
     return [i for i in ids if i not in stale]
+
+
+async def queue_rendered(
+    *,
+    dedup_key: str,
+    kind: str,
+    recipient_email: str,
+    recipient_name: str,
+    language: str,
+    email: RenderedEmail,
+    person_id: int | None = None,
+    event_id: int | None = None,
+    ics: str | None = None,
+    ics_method: str | None = None,
+    sequence: int = 0,
+) -> int | None:
+    """An email its domain renders itself (a meeting invitation, a board agenda, a rotation schedule): one
+    row in the caller's transaction, dispatched after commit. `dedup_key` makes it idempotent: a key queued
+    before queues nothing and returns None. Render with `core.templating.render_email`; build `ics` with
+    `core.ical.invitation`."""
+    now = utcnow()
+    values = {
+        "dedup_key": dedup_key,
+        "kind": kind,
+        "language": language,
+        "recipient_email": recipient_email,
+        "recipient_name": recipient_name,
+        "person": person_id,
+        "event": event_id,
+        "sequence": sequence,
+        "subject": email.subject,
+        "text_body": email.text,
+        "html_body": email.html,
+        "ics": ics,
+        "ics_method": ics_method,
+        "status": OutboxStatus.queued.value,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+        "dispatched_at": now if is_active() else None,
+    }
+    placeholders = ", ".join("{}" for _ in values)
+    rows = await OutboxMessage.raw(
+        f"INSERT INTO outbox ({', '.join(values)}) VALUES ({placeholders}) "
+        "ON CONFLICT (dedup_key) DO NOTHING RETURNING id",
+        *values.values(),
+    )
+    if not rows:
+        return None
+    row_id = int(rows[0]["id"])
+    after_commit(lambda: dispatch_ids([row_id]))
+    return row_id
 
 
 def dispatch_ids(ids: list[int]) -> None:
