@@ -9,8 +9,9 @@ not share this process's GIL; it counts accepted messages and the time of the la
 `dtz-events worker --processes P` on Redis. Then publishes the event (one transaction writes the N outbox
 rows; the batches go to Redis after the commit) and measures from just before the publish to the last
 message accepted by the sink. Then the raw limit: the same N messages, composed beforehand with
-`mail.services.compose`, pushed through ONE smtplib connection to the same sink. Prints both rates, their
-ratio (target >= 0.5) and the workers' peak RSS (sum over the dramatiq processes, sampled from /proc).
+`mail.services.message_bytes` (as the workers do), pushed through ONE smtplib connection to the same sink.
+Prints both rates, their ratio (target >= 0.5), the workers' peak RSS (sum over the dramatiq processes,
+sampled from /proc) and their CPU time per message.
 Everything it starts is stopped, the database dropped and the Redis database emptied, also on failure or
 timeout.
 """
@@ -270,11 +271,11 @@ async def outbox_statuses() -> dict[str, int]:
 
 async def prebuilt_messages(settings: Any) -> list[tuple[str, bytes]]:
     """Every rendered outbox row as (recipient, bytes), composed the way the worker composes it."""
-    from dtz_events.mail.services import compose
+    from dtz_events.mail.services import message_bytes
     from dtz_events.mail.tables import OutboxMessage
 
     rows = await OutboxMessage.select().order_by(OutboxMessage.id)
-    return [(r["recipient_email"], compose(r, settings).as_bytes()) for r in rows]
+    return [(r["recipient_email"], message_bytes(r, settings)) for r in rows]
 
 
 # ---------------------------------------------------------------- the run

@@ -108,6 +108,8 @@ async def login_and_key(server: Server, email: str) -> str:
     async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
         r = await client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
         r.raise_for_status()
+        await client.get("/login")  # the CSRF cookie: a session's API calls carry its token
+        client.headers["x-csrftoken"] = client.cookies.get("dtz_csrf") or ""
         r = await client.post("/api/api-keys", json={"name": "benchmark"})
         r.raise_for_status()
         return str(r.json()["key"])

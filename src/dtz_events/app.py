@@ -21,21 +21,48 @@ from litestar.response import Redirect
 from dtz_events import __version__, scheduler
 from dtz_events.accounts.controllers import AccountController, ApiKeyController, AuthController
 from dtz_events.accounts.middleware import PrincipalMiddleware
+from dtz_events.board.controllers import BOARD_HANDLERS
 from dtz_events.broker import make_broker
+from dtz_events.cooperation.controllers import CooperationController
 from dtz_events.core import db
 from dtz_events.core.auth import PUBLIC, roles, roles_guard
 from dtz_events.core.dispatch import BrokerDispatcher, InProcessDispatcher, set_dispatcher
 from dtz_events.core.errors import EXCEPTION_HANDLERS
 from dtz_events.core.health import HealthController
-from dtz_events.core.schemas import strict_body, strict_query
+from dtz_events.core.metrics import ObservabilityMiddleware, metrics_endpoint
+from dtz_events.core.openapi import document_problems
+from dtz_events.core.ratelimit import RateLimitMiddleware, limits_from_env, make_store
+from dtz_events.core.schemas import strict_body, strict_path, strict_query
+from dtz_events.core.security_headers import SecurityHeadersMiddleware
 from dtz_events.events.controllers import EventController
 from dtz_events.mail.controllers import DevMailPages, OutboxController
 from dtz_events.mail.services import configure as configure_mail
+from dtz_events.matchmaking.controllers import MATCHMAKING_HANDLERS
+from dtz_events.pages.board import BOARD_PAGES
 from dtz_events.pages.controllers import RsvpPages
+from dtz_events.pages.cooperation import CooperationPages
+from dtz_events.pages.csrf import CsrfRefused, csrf_middleware, csrf_refused
+from dtz_events.pages.events import OrganiserEventPages
+from dtz_events.pages.matchmaking import MATCHMAKING_PAGES
 from dtz_events.pages.organiser import LoginPages, OrganiserPages, SurveyResultsPage
 from dtz_events.pages.participant import SurveyPages, TicketPages
-from dtz_events.pages.rendering import template_config
-from dtz_events.partners.controllers import OrganisationController, PersonController, TagController
+from dtz_events.pages.partner import PartnerPages
+from dtz_events.pages.promotion_days import PromotionDayPages
+from dtz_events.pages.reference import ReferencePages
+from dtz_events.pages.rendering import STATIC_FILES, template_config
+from dtz_events.partners.controllers import (
+    ImportController,
+    OrganisationController,
+    PersonController,
+    TagController,
+)
+from dtz_events.privacy.controllers import AuditLogController, PrivacyController
+from dtz_events.privacy.middleware import AuditMiddleware
+from dtz_events.promotion_days.controllers import (
+    PromotionDayController,
+    SchoolGroupController,
+    WorkshopController,
+)
 from dtz_events.registrations.controllers import (
     EventRegistrationController,
     FeedController,
@@ -52,6 +79,7 @@ API_HANDLERS = [
     TagController,
     OrganisationController,
     PersonController,
+    ImportController,
     EventController,
     EventRegistrationController,
     RegistrationController,
@@ -59,9 +87,22 @@ API_HANDLERS = [
     FeedController,
     OutboxController,
     SurveyController,
+    CooperationController,
+    *BOARD_HANDLERS,
+    *MATCHMAKING_HANDLERS,
+    PromotionDayController,
+    SchoolGroupController,
+    WorkshopController,
     HealthController,
+    PrivacyController,
+    AuditLogController,
 ]
 PAGE_HANDLERS = [RsvpPages, SurveyPages, TicketPages, LoginPages, OrganiserPages, SurveyResultsPage]
+PAGE_HANDLERS += [CooperationPages]
+PAGE_HANDLERS += [OrganiserEventPages, PartnerPages, ReferencePages, STATIC_FILES]
+PAGE_HANDLERS += BOARD_PAGES
+PAGE_HANDLERS += MATCHMAKING_PAGES
+PAGE_HANDLERS += [PromotionDayPages]
 
 
 @get("/", opt=roles(PUBLIC), include_in_schema=False)
@@ -130,21 +171,35 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         security=[{"apiKey": []}, {"session": []}],
     )
-    return Litestar(
-        route_handlers=[root, *API_HANDLERS, *PAGE_HANDLERS, *dev_pages],
+    app = Litestar(
+        route_handlers=[root, metrics_endpoint, *API_HANDLERS, *PAGE_HANDLERS, *dev_pages],
         template_config=template_config(),
         lifespan=[lifespan],
         state=State({"settings": settings}),
-        middleware=[session.middleware, DefineMiddleware(PrincipalMiddleware, exclude=["/schema"])],
+        middleware=[
+            session.middleware,
+            DefineMiddleware(RateLimitMiddleware, store=make_store(settings), limits=limits_from_env()),
+            AuditMiddleware,
+            DefineMiddleware(PrincipalMiddleware, exclude=["/schema"]),
+            csrf_middleware(settings.secret_key, settings.secure_cookies),
+        ],
         guards=[roles_guard],
         before_request=_before_request,
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers={**EXCEPTION_HANDLERS, CsrfRefused: csrf_refused},
         openapi_config=openapi,
         cors_config=CORSConfig(allow_origins=[settings.base_url]),
         debug=False,
+        logging_config=None,  # the process sets up logging (JSON, with request ids): core.logging
     )
+    document_problems(app)
+    # Around everything Litestar does (routing, its 404s, its exception handling): ids, metrics, headers.
+    app.asgi_handler = ObservabilityMiddleware(
+        SecurityHeadersMiddleware(app.asgi_handler, https=settings.base_url.startswith("https://"))
+    )
+    return app
 
 
 async def _before_request(request: Request) -> None:  # type: ignore[type-arg]
+    strict_path(request)
     strict_query(request)
     await strict_body(request)

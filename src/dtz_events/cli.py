@@ -6,6 +6,7 @@ import asyncio
 import getpass
 import os
 import sys
+from typing import Any
 
 import click
 
@@ -34,6 +35,9 @@ def run(host: str, port: int, workers: int, no_migrate: bool) -> None:
     """Serve the API and pages. In the embedded default this process also runs the worker and scheduler."""
     import uvicorn
 
+    from dtz_events.core.logging import uvicorn_log_config
+
+    log_level = os.environ.get("DTZ_LOG_LEVEL", "info")
     settings = Settings.from_env()
     if not no_migrate:
         from dtz_events.migrate import migrate as run_migrations
@@ -46,7 +50,8 @@ def run(host: str, port: int, workers: int, no_migrate: bool) -> None:
         host=host,
         port=port,
         workers=workers,
-        log_level=os.environ.get("DTZ_LOG_LEVEL", "info"),
+        log_level=log_level,
+        log_config=uvicorn_log_config(log_level),
         access_log=os.environ.get("DTZ_ACCESS_LOG", "1") == "1",
         proxy_headers=True,
     )
@@ -141,6 +146,66 @@ def create_user(
         click.echo(f"account {account.id} created: {account.email} ({account.role.value})")
 
     asyncio.run(go())
+
+
+@main.command("export-person")
+@click.argument("person_id", type=int)
+def export_person(person_id: int) -> None:
+    """Print everything stored about a person as JSON (a subject access request)."""
+    import msgspec
+
+    from dtz_events.privacy.services import export_person as export
+
+    async def go() -> bytes:
+        return msgspec.json.format(msgspec.json.encode(await export(person_id)))
+
+    click.echo(_with_database(go).decode())
+
+
+@main.command("erase-person")
+@click.argument("person_id", type=int)
+@click.confirmation_option(prompt="Erase this person? Their personal data cannot be brought back.")
+def erase_person(person_id: int) -> None:
+    """Anonymise a person (registrations stay as counts, links stop working, email copies are blanked)."""
+    import msgspec
+
+    from dtz_events.privacy.services import erase_person as erase
+
+    async def go() -> bytes:
+        return msgspec.json.encode(await erase(None, person_id))
+
+    click.echo(_with_database(go).decode())
+
+
+@main.command()
+def retention() -> None:
+    """Apply the retention periods now (the scheduler does this on every tick)."""
+    from dtz_events.core.clock import utcnow
+    from dtz_events.privacy.services import retention_run
+
+    async def go() -> str:
+        run = await retention_run(utcnow())
+        return f"{run.events} events past their retention; {len(run.people)} people erased: {run.people}"
+
+    click.echo(_with_database(go))
+
+
+def _with_database(work: Any) -> Any:
+    from dtz_events.core import db
+    from dtz_events.core.errors import DomainError
+
+    settings = Settings.from_env()
+
+    async def go() -> Any:
+        await db.connect(settings)
+        try:
+            return await work()
+        except DomainError as exc:
+            raise click.ClickException(exc.detail) from exc
+        finally:
+            await db.disconnect()
+
+    return asyncio.run(go())
 
 
 if __name__ == "__main__":

@@ -18,15 +18,19 @@ from piccolo.custom_types import Combinable
 from dtz_events.accounts.schemas import AccountCreate
 from dtz_events.accounts.services import create_account, get_account
 from dtz_events.accounts.tables import Account
+from dtz_events.board.demo import demo_board
+from dtz_events.cooperation.demo import demo_cooperation
 from dtz_events.core.auth import Principal, Role
 from dtz_events.core.clock import utcnow
 from dtz_events.core.schemas import Input
 from dtz_events.events.schemas import EventCreate, EventKind, EventStatus
 from dtz_events.events.services import create_event, publish_event
 from dtz_events.events.tables import Event
+from dtz_events.matchmaking.demo import demo_matchmaking
 from dtz_events.partners.schemas import OrganisationCreate, OrganisationKind, PersonCreate, TagCreate
 from dtz_events.partners.services import create_organisation, create_person, create_tag
 from dtz_events.partners.tables import Organisation, Person, Programme, Theme
+from dtz_events.promotion_days.demo import demo_promotion_days
 from dtz_events.registrations.services import register, set_quota
 from dtz_events.registrations.tables import Quota, Registration
 from dtz_events.settings import Settings
@@ -783,4 +787,8 @@ async def load_demo(settings: Settings) -> str:
     registrations = {**REGISTRATIONS, BOARD_SESSION.title: _invitees()}
     for title, emails in registrations.items():
         await _ensure_registrations(admin, events[title], emails, people, tally)
+    await demo_promotion_days(admin, events[PROMOTION_DAY.title])
+    await demo_board(admin, events[BOARD_SESSION.title])
+    await demo_matchmaking(admin, events[NETWORK_MEETING.title])
+    await demo_cooperation()
     return _summary(tally)

@@ -1,7 +1,11 @@
 """The fault rig: real `dtz-events worker` and `dtz-events scheduler` processes on Redis or RabbitMQ, a real
 SMTP server (aiosmtpd in a thread of this process) and this process seeding the test database and
 publishing. Every process a test starts runs in its own session and is killed (SIGKILL to that session)
-when the test ends, pass or fail."""
+when the test ends, pass or fail.
+
+What a test may break is its own: Redis is a redis-server of the test's own on a free port; RabbitMQ is the
+machine's, with a virtual host per test (only these tests restart it); the PostgreSQL that a test restarts is
+a cluster of its own (initdb in a temporary directory, on a free port)."""
 
 from __future__ import annotations
 
@@ -26,7 +30,6 @@ from dtz_events.settings import Settings
 from tests.support.fixtures import free_port
 from tests.support.smtp import SmtpSink
 
-REDIS_URL = os.environ.get("DTZ_TEST_REDIS_URL", "redis://127.0.0.1:6379")
 AMQP_URL = os.environ.get("DTZ_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672")
 MAIL_QUEUE = "mail"
 
@@ -38,7 +41,6 @@ FAST_MAIL = {
     "DTZ_SCHEDULER_INTERVAL": "1",
 }
 
-_tests = itertools.count()  # one Redis database per test: 10 to 15 in turn (Redis has 16)
 _vhosts = itertools.count(1)
 
 
@@ -72,13 +74,61 @@ class BrokerTarget:
         pass
 
 
+class PrivateRedis:
+    """A redis-server of this test alone, on a free port, without persistence: restarting it disturbs
+    nobody else (the machine's Redis on 6379 serves other tests and helpers)."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.workdir = workdir
+        self.process: subprocess.Popen[bytes] | None = None
+        self.start()
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        import redis
+
+        log = (self.workdir / f"redis-{self.port}.log").open("ab")
+        self.process = subprocess.Popen(
+            [
+                *("redis-server", "--bind", "127.0.0.1", "--port", str(self.port)),
+                *("--save", "", "--appendonly", "no", "--dir", str(self.workdir)),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        client = redis.Redis(port=self.port, socket_timeout=1, socket_connect_timeout=1)
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                if client.ping():
+                    client.close()
+                    return
+            except redis.RedisError:
+                if time.monotonic() > deadline:
+                    raise
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+        _wait_port_closed("127.0.0.1", self.port, timeout=15)
+
+
 class RedisTarget(BrokerTarget):
     kind = "redis"
 
-    def __init__(self, database: int) -> None:
+    def __init__(self, workdir: Path) -> None:
         import redis
 
-        self.url = f"{REDIS_URL}/{database}"
+        self.server = PrivateRedis(workdir)
+        self.url = self.server.url
         self.client = redis.Redis.from_url(self.url, socket_timeout=5, socket_connect_timeout=5)
 
     def purge(self) -> None:
@@ -88,33 +138,13 @@ class RedisTarget(BrokerTarget):
         return int(self.client.hlen(f"dramatiq:{MAIL_QUEUE}.msgs"))
 
     def restart(self) -> None:
-        """The machine's Redis, restarted without persistence: every message on it is lost."""
-        import redis
-
-        _run(["redis-cli", "-h", "127.0.0.1", "-p", "6379", "shutdown", "nosave"], timeout=15)
-        _wait_port_closed("127.0.0.1", 6379, timeout=15)
-        _run(
-            [
-                *("redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port", "6379"),
-                *("--save", "", "--appendonly", "no", "--dir", "/var/lib/redis"),
-                *("--logfile", "/var/log/redis/ci.log"),
-            ],
-            timeout=15,
-        )
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                if self.client.ping():
-                    return
-            except redis.RedisError:
-                if time.monotonic() > deadline:
-                    raise
-            time.sleep(0.1)
+        """Killed and started again without persistence: every message on it is lost."""
+        self.server.stop()
+        self.server.start()
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self.client.flushdb()
         self.client.close()
+        self.server.stop()
 
 
 class RabbitTarget(BrokerTarget):
@@ -182,10 +212,10 @@ def _wait_port_closed(host: str, port: int, timeout: float) -> None:
 
 
 @pytest.fixture(params=["redis", "rabbitmq"])
-def broker_target(request: pytest.FixtureRequest) -> Iterator[BrokerTarget]:
+def broker_target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BrokerTarget]:
     target: BrokerTarget
     if request.param == "redis":
-        target = RedisTarget(10 + next(_tests) % 6)
+        target = RedisTarget(tmp_path)
     else:
         target = RabbitTarget(f"dtz_faults_{os.getpid()}_{next(_vhosts)}")
     try:
@@ -223,6 +253,7 @@ class Rig:
     sink: SmtpSink
     workdir: Path
     procs: list[Proc] = field(default_factory=list)
+    extra_env: dict[str, str] = field(default_factory=dict)
     _names: Counter[str] = field(default_factory=Counter)
 
     @property
@@ -232,8 +263,10 @@ class Rig:
             **FAST_MAIL,
             "DTZ_BROKER_URL": self.broker.url,
             "DTZ_SMTP_URL": self.sink.url,
-            "DTZ_LOG_LEVEL": "warning",
+            "DTZ_LOG_LEVEL": "info",
+            "DTZ_ACCESS_LOG": "0",
             "PYTHONUNBUFFERED": "1",
+            **self.extra_env,
         }
 
     def _start(self, name: str, args: list[str]) -> Proc:
@@ -267,6 +300,30 @@ class Rig:
 
     def start_scheduler(self) -> Proc:
         return self._start("scheduler", ["scheduler"])
+
+    async def start_web(self, ready_within: float = 30) -> tuple[Proc, str]:
+        """`dtz-events run --no-migrate` (one process; the broker is set, so it runs no worker of its own),
+        returned with its base URL once /health/live answers."""
+        import asyncio
+
+        import httpx
+
+        port = free_port()
+        proc = self._start("web", ["run", "--no-migrate", "--port", str(port)])
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + ready_within
+        async with httpx.AsyncClient(timeout=1) as client:
+            while True:
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await client.get(url + "/health/live")).status_code == 200:
+                        return proc, url
+                if proc.process.poll() is not None:
+                    raise RuntimeError(f"{proc.name} exited with {proc.process.returncode}:\n{proc.tail()}")
+                if time.monotonic() > deadline:
+                    raise TimeoutError(
+                        f"{proc.name} did not start within {ready_within:.0f} s:\n{proc.tail()}"
+                    )
+                await asyncio.sleep(0.1)
 
     def kill(self, proc: Proc) -> None:
         """kill -9 the whole process (the dramatiq parent and its worker processes at once)."""
@@ -303,3 +360,85 @@ async def rig(broker_target: BrokerTarget, tmp_path: Path) -> AsyncIterator[Rig]
         sink.stop()
         with contextlib.suppress(Exception):
             broker.close()
+
+
+# ---------------------------------------------------------------- a PostgreSQL cluster of one test's own
+
+
+def _pg_bin(name: str) -> str:
+    found = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
+    if not found:
+        pytest.skip(f"no {name} in /usr/lib/postgresql/*/bin")
+    return str(found[-1])
+
+
+class PrivatePostgres:
+    """initdb into a temporary directory and pg_ctl on a free port: a server this test may stop and start
+    without disturbing the machine's PostgreSQL, which other tests and helpers use. As root, the cluster
+    belongs to the `postgres` user (initdb refuses root)."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.datadir = workdir / "pgdata"
+        self.logfile = workdir / "postgres.log"
+        self.as_user: list[str] = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        if self.as_user:
+            _run(["chown", "postgres", str(workdir)])
+        _run(
+            [
+                *self.as_user,
+                _pg_bin("initdb"),
+                "-D",
+                str(self.datadir),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--no-sync",
+                "-E",
+                "UTF8",
+            ],
+            timeout=120,
+        )
+        conf = self.datadir / "postgresql.conf"
+        with conf.open("a") as f:
+            f.write(
+                f"\nport = {self.port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = ''\n"
+                # Durable commits, as in production: what a commit acknowledged survives the restart.
+                "max_connections = 100\n"
+            )
+        self.start()
+        _run(["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-c", "CREATE DATABASE dtz"])
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/dtz"
+
+    def _ctl(self, *args: str, timeout: float = 60) -> None:
+        _run(
+            [*self.as_user, _pg_bin("pg_ctl"), "-D", str(self.datadir), "-l", str(self.logfile), "-w", *args],
+            timeout=timeout,
+        )
+
+    def start(self) -> None:
+        self._ctl("start")
+
+    def stop(self) -> None:
+        """A restart's first half: connections are cut (`fast` mode), committed work is kept."""
+        self._ctl("stop", "-m", "fast")
+
+
+@pytest.fixture
+def private_postgres() -> Iterator[PrivatePostgres]:
+    import shutil
+    import tempfile
+
+    workdir = Path(tempfile.mkdtemp(prefix="dtz-faults-pg-"))  # /tmp itself, which postgres can reach
+    try:
+        server = PrivatePostgres(workdir)
+        try:
+            yield server
+        finally:
+            with contextlib.suppress(Exception):
+                server.stop()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)

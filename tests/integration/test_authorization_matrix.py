@@ -31,6 +31,7 @@ from dtz_events.core.auth import Role
 from dtz_events.core.errors import PROBLEM_JSON
 from dtz_events.settings import Settings
 from tests.integration import authz_rows
+from tests.integration.authz_rows.pages import with_csrf
 from tests.support.authz import (
     ACTOR_OF_ROLE,
     ALL,
@@ -477,7 +478,7 @@ TABLE: list[Row] = [
         "/rsvp/{token:str}",
         codes(200, 200, 200, 200, 200, 200),
         params=rsvp_token,
-        body=const({"answer": "accepted"}),
+        body=with_csrf(const({"answer": "accepted"})),
         form=True,
     ),
     Row(
@@ -494,7 +495,7 @@ TABLE: list[Row] = [
         "/survey/{token:str}",
         codes(200, 200, 200, 200, 200, 200),
         params=survey_token,
-        body=const({"overall": "4"}),
+        body=with_csrf(const({"overall": "4"})),
         form=True,
         page=True,
     ),
@@ -513,11 +514,19 @@ TABLE: list[Row] = [
         "POST",
         "/login",
         codes(303, 303, 303, 303, 303, 303),
-        body=page_login_body,
+        body=with_csrf(page_login_body),
         form=True,
         page=True,
     ),
-    Row("log out on the page", "POST", "/logout", codes(303, 303, 303, 303, 303, 303), page=True),
+    Row(
+        "log out on the page",
+        "POST",
+        "/logout",
+        codes(303, 303, 303, 303, 303, 303),
+        body=with_csrf(),
+        form=True,
+        page=True,
+    ),
     # Anonymous callers are sent to /login; partner coordinators have no organiser pages (404).
     Row("organiser's events page", "GET", "/organiser", codes(303, 200, 200, 200, 404, 404), page=True),
     Row(
@@ -542,7 +551,7 @@ TABLE: list[Row] = [
         "/organiser/events/{event_id:int}/check-in",
         codes(303, 200, 200, 403, 404, 404),
         params=ids(event_id="network"),
-        body=registration_a1_body,
+        body=with_csrf(registration_a1_body),
         form=True,
         page=True,
     ),

@@ -25,10 +25,17 @@ from tests.support.pages import (
     organiser_with_password,
     past_event_with_survey,
     rsvp_link,
+    send_csrf_token,
     survey_link,
 )
 
 pytestmark = pytest.mark.sqlite
+
+
+@pytest.fixture(autouse=True)
+async def _forms_carry_the_csrf_token(client: httpx.AsyncClient) -> None:
+    """Every form of these pages carries the CSRF token, as a browser sends it."""
+    await send_csrf_token(client)
 
 
 def html(r: httpx.Response) -> str:
@@ -250,7 +257,8 @@ async def test_login_and_the_check_in_page(client: httpx.AsyncClient, world: Wor
     assert "Anouk Jansen" in page
     assert 'role="status"' in page
     assert "0 van 3 ingecheckt" in page
-    assert "/api/events/" in page  # the script calls the API
+    assert '<script src="/static/checkin.js"' in page  # the script (no inline scripts: the CSP) ...
+    assert "/api/events/" in (await client.get("/static/checkin.js")).text  # ... calls the API
 
     code = (
         await Registration.select(Registration.checkin_code)

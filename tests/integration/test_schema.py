@@ -175,6 +175,16 @@ async def _one_row_of_each_parent() -> dict[str, int]:
             closes_at=start,
         )
     ).returning(SurveyInvitation.id)
+    from dtz_events.promotion_days.tables import SchoolGroup, Workshop
+
+    school_group = await SchoolGroup.insert(
+        SchoolGroup(
+            event=event[0]["id"], school=organisation[0]["id"], class_name="8A", level="vmbo", pupil_count=1
+        )
+    ).returning(SchoolGroup.id)
+    workshop = await Workshop.insert(
+        Workshop(event=event[0]["id"], host=organisation[0]["id"], title_nl="W", title_en="W", capacity=1)
+    ).returning(Workshop.id)
     return {
         "programme": programme[0]["id"],
         "theme": theme[0]["id"],
@@ -184,6 +194,8 @@ async def _one_row_of_each_parent() -> dict[str, int]:
         "registration": registration[0]["id"],
         "survey": survey[0]["id"],
         "survey_invitation": invitation[0]["id"],
+        "school_group": school_group[0]["id"],
+        "workshop": workshop[0]["id"],
     }
 
 

@@ -105,3 +105,16 @@ async def organiser_with_password(world: World) -> str:
     assert principal is not None
     await set_password(principal.account_id, PASSWORD)
     return principal.email
+
+
+async def send_csrf_token(client: httpx.AsyncClient) -> str:
+    """What a browser does with the form's hidden field: fetch a page (which sets the CSRF cookie) and send
+    its token with every later form post, here as the X-CSRFToken header. Returns the token."""
+    from dtz_events.pages.csrf import COOKIE, HEADER
+
+    r = await client.get("/login")
+    assert r.status_code == 200, r.text
+    token = client.cookies.get(COOKIE) or ""
+    assert token, "the login page sets the CSRF cookie"
+    client.headers[HEADER] = token
+    return token

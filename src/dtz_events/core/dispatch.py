@@ -14,6 +14,8 @@ from typing import Any, Protocol
 
 import dramatiq
 
+from dtz_events.core.logging import request_id_var
+
 logger = logging.getLogger(__name__)
 
 Handler = Callable[..., Awaitable[Any]]
@@ -35,6 +37,12 @@ class Dispatcher(Protocol):
     def send(self, actor_name: str, *args: Any) -> None: ...
 
 
+def job_options() -> dict[str, Any]:
+    """Message options a job carries: the request id of the request that caused it, for the logs."""
+    request_id = request_id_var.get()
+    return {"request_id": request_id} if request_id else {}
+
+
 class BrokerDispatcher:
     def __init__(self, broker: dramatiq.Broker) -> None:
         self.broker = broker
@@ -42,7 +50,7 @@ class BrokerDispatcher:
     def send(self, actor_name: str, *args: Any) -> None:
         queue_name = HANDLERS[actor_name][0] if actor_name in HANDLERS else "default"
         message: dramatiq.Message[Any] = dramatiq.Message(
-            queue_name=queue_name, actor_name=actor_name, args=args, kwargs={}, options={}
+            queue_name=queue_name, actor_name=actor_name, args=args, kwargs={}, options=job_options()
         )
         try:
             self.broker.enqueue(message)
@@ -54,21 +62,24 @@ class InProcessDispatcher:
     """The embedded worker: runs handlers in this event loop, a few at a time."""
 
     def __init__(self, concurrency: int = 2) -> None:
-        self.queue: asyncio.Queue[tuple[str, tuple[Any, ...]]] = asyncio.Queue()
+        self.queue: asyncio.Queue[tuple[str, tuple[Any, ...], str | None]] = asyncio.Queue()
         self.concurrency = concurrency
         self.tasks: list[asyncio.Task[None]] = []
 
     def send(self, actor_name: str, *args: Any) -> None:
-        self.queue.put_nowait((actor_name, args))
+        self.queue.put_nowait((actor_name, args, request_id_var.get()))
 
     async def _consume(self) -> None:
         while True:
-            actor_name, args = await self.queue.get()
+            actor_name, args, request_id = await self.queue.get()
+            token = request_id_var.set(request_id)
             try:
+                logger.debug("job %s started", actor_name)
                 await HANDLERS[actor_name][1](*args)
             except Exception:
                 logger.exception("in-process job %s failed", actor_name)
             finally:
+                request_id_var.reset(token)
                 self.queue.task_done()
 
     def start(self) -> None:

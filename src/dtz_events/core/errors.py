@@ -156,9 +156,34 @@ def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
     return problem_response(HTTPStatus.INTERNAL_SERVER_ERROR, "an unexpected error happened")
 
 
-def _is_database_outage(exc: Exception) -> bool:
-    names = {type(e).__name__ for e in (exc, exc.__cause__, exc.__context__) if e is not None}
-    return bool(names & {"ConnectionRefusedError", "CannotConnectNowError", "ConnectionDoesNotExistError"})
+_OUTAGE_ERRORS = frozenset(
+    {
+        "ConnectionRefusedError",  # the server is down
+        "ConnectionResetError",
+        "CannotConnectNowError",  # starting up or shutting down
+        "ConnectionDoesNotExistError",  # a pooled connection the restart cut
+        "ConnectionFailureError",
+        "AdminShutdownError",  # terminating connection due to administrator command
+        "CrashShutdownError",
+        "TooManyConnectionsError",
+        "InterfaceError",  # asyncpg: the connection is closed
+        "PostgresConnectionError",
+    }
+)
+
+
+def _is_database_outage(exc: BaseException) -> bool:
+    """The database (or the way to it) is away, as opposed to a bug: 503, try again soon."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if _OUTAGE_ERRORS & {type(c).__name__ for c in type(current).__mro__}:
+            return True
+        if isinstance(current, OSError) and not isinstance(current, FileNotFoundError | PermissionError):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {

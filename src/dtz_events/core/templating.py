@@ -62,7 +62,8 @@ def jinja_environment(directory: Path, **options: Any) -> Environment:
 
 @cache
 def email_environment() -> Environment:
-    env = jinja_environment(EMAILS_DIR, keep_trailing_newline=True)
+    # No auto_reload: it would stat the template and each import of the layout on every email.
+    env = jinja_environment(EMAILS_DIR, keep_trailing_newline=True, auto_reload=False)
     env.filters["one_line"] = one_line
     return env
 

@@ -15,6 +15,7 @@ from dtz_events.core.clock import LOCAL_TZ, local, local_or_none, utcnow
 from dtz_events.core.db import write_transaction
 from dtz_events.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from dtz_events.core.schemas import Page, Pagination, page_out
+from dtz_events.core.templating import RenderedEmail, render_email
 from dtz_events.events.schemas import (
     EventCreate,
     EventKind,
@@ -362,3 +363,32 @@ async def cancel_event(principal: Principal, event_id: int) -> EventOut:
 
 async def complete_event(principal: Principal, event_id: int) -> EventOut:
     return await _transition(principal, event_id, {EventStatus.published}, EventStatus.completed)
+
+
+# ---------------------------------------------------------------- the organiser's preview
+
+
+async def invitation_preview(
+    principal: Principal, event_id: int, language: str, kind: EmailKind = EmailKind.invitation
+) -> RenderedEmail:
+    """The email a participant gets, rendered with the real template for a sample recipient; the RSVP
+    links point nowhere (`#`), as they are made per recipient when the email is sent."""
+    from email.utils import parseaddr
+
+    from dtz_events.mail.services import MailSettings, _event_context
+
+    event = await managed_event_row(principal, event_id)
+    settings = MailSettings.settings
+    sample = {"nl": "Voorbeeld Deelnemer", "en": "Sample Participant"}.get(language, "Voorbeeld Deelnemer")
+    context = {
+        "person": {"name": sample},
+        "event": _event_context(event, language),
+        "rsvp": {answer: "#" for answer in ("accepted", "tentative", "declined")},
+        "ticket_url": "#",
+        "survey": None,
+        "has_calendar": True,
+        "organiser_email": parseaddr(settings.mail_from)[1],
+        "base_url": settings.base_url,
+        "reminder_hours": event["reminder_hours"],
+    }
+    return render_email(kind.template, language, context)

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
+import re
 import secrets
 import smtplib
 import socket
 import struct
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, parseaddr
+from functools import lru_cache
 from typing import Any
 
 from babel.dates import format_date
@@ -29,6 +31,7 @@ from dtz_events.core.dispatch import dispatch, handler, is_active
 from dtz_events.core.schemas import Page, Pagination, page_out
 from dtz_events.core.templating import RenderedEmail, format_when, one_line, render_email
 from dtz_events.events.tables import Event
+from dtz_events.mail import mime
 from dtz_events.mail.schemas import (
     CALENDAR_METHOD,
     KIND_FOR_STATUS,
@@ -39,7 +42,7 @@ from dtz_events.mail.schemas import (
 )
 from dtz_events.mail.smtp import SmtpConfig, SmtpRejected, SmtpSession
 from dtz_events.mail.tables import OutboxMessage
-from dtz_events.registrations.links import LinkPurpose, create_link
+from dtz_events.registrations.links import LinkPurpose, create_links
 from dtz_events.registrations.tables import Registration
 from dtz_events.settings import Settings
 from dtz_events.surveys.tables import SurveyInvitation
@@ -188,15 +191,13 @@ def _starts_tag(starts_at: datetime) -> str:
     return f":starts {int(starts_at.timestamp())}"
 
 
-async def _withdraw_stale_reminders(ids: list[int], token: str) -> list[int]:
+async def _withdraw_stale_reminders(rows: list[dict[str, Any]], token: str) -> list[dict[str, Any]]:
     """A reminder can wait in the outbox (a retry, a busy worker) while its event is cancelled or moved, or
-    its person cancels or declines. Send it only if it is still due; the rest of `ids` is returned."""
-    rows = await OutboxMessage.select(
-        OutboxMessage.id, OutboxMessage.dedup_key, OutboxMessage.registration
-    ).where(OutboxMessage.id.is_in(ids), OutboxMessage.kind == EmailKind.reminder.value)
-    if not rows:
-        return ids
-    registration_ids = [r["registration"] for r in rows if r["registration"]]
+    its person cancels or declines. Send it only if it is still due; the rest of `rows` is returned."""
+    reminders = [r for r in rows if r["kind"] == EmailKind.reminder.value]
+    if not reminders:
+        return rows
+    registration_ids = [r["registration"] for r in reminders if r["registration"]]
     registrations = {
         r["id"]: r
         for r in await Registration.select(
@@ -208,8 +209,8 @@ async def _withdraw_stale_reminders(ids: list[int], token: str) -> list[int]:
         ).where(Registration.id.is_in(registration_ids or [0]))
     }
     now = utcnow()
-    stale = []
-    for row in rows:
+    stale = set()
+    for row in reminders:
         reg = registrations.get(row["registration"])
         if not (
             reg is not None
@@ -219,17 +220,17 @@ async def _withdraw_stale_reminders(ids: list[int], token: str) -> list[int]:
             and reg["starts_at"] > now
             and row["dedup_key"].endswith(_starts_tag(reg["starts_at"]))
         ):
-            stale.append(row["id"])
+            stale.add(row["id"])
     if stale:
         reason = (
             "not sent: no longer due (event cancelled, moved or begun; registration cancelled or declined)"
         )
         await _set_status(
-            stale,
+            sorted(stale),
             token,
             {OutboxMessage.status: OutboxStatus.withdrawn.value, OutboxMessage.last_error: reason},
         )
-    return [i for i in ids if i not in stale]
+    return [r for r in rows if r["id"] not in stale]
 
 
 async def queue_rendered(
@@ -341,85 +342,264 @@ RSVP_KINDS = frozenset(
 SURVEY_KINDS = frozenset({EmailKind.survey_invitation, EmailKind.survey_reminder, EmailKind.survey_followup})
 
 
-async def _participant_links(row: dict[str, Any], kind: EmailKind, language: str) -> dict[str, Any]:
-    """Fresh single-purpose links for this email (only their digests are stored)."""
-    base_url = MailSettings.settings.base_url
-    links: dict[str, Any] = {"rsvp": None, "ticket_url": None, "survey": None}
-    registration_id, person_id = row["registration"], row["person"]
-    if registration_id is None:
-        return links
-    if kind in RSVP_KINDS:
-        token = await create_link(LinkPurpose.rsvp, registration_id=registration_id, person_id=person_id)
-        rsvp_base = f"{base_url}/rsvp/{token}"
-        links["rsvp"] = {
-            answer: f"{rsvp_base}?answer={answer}" for answer in ("accepted", "tentative", "declined")
-        }
-        links["ticket_url"] = f"{base_url}/ticket/{token}"
-    if kind in SURVEY_KINDS:
-        token = await create_link(LinkPurpose.survey, registration_id=registration_id, person_id=person_id)
-        invitation = (
-            await SurveyInvitation.select(SurveyInvitation.closes_at)
-            .where(SurveyInvitation.registration == registration_id)
-            .order_by(SurveyInvitation.wave, ascending=False)
-            .first()
+def _link_owners(rows: list[dict[str, Any]], kinds: frozenset[EmailKind]) -> list[dict[str, Any]]:
+    names = {kind.value for kind in kinds}
+    return [r for r in rows if r["registration"] is not None and r["kind"] in names]
+
+
+@dataclass(frozen=True, slots=True)
+class _Links:
+    """An email's single-purpose links: the RSVP token (also its ticket page's) and the survey token."""
+
+    rsvp_token: str | None = None
+    survey_token: str | None = None
+    closes_on: str = ""
+
+    def context(self) -> dict[str, Any]:
+        base_url = MailSettings.settings.base_url
+        context: dict[str, Any] = {"rsvp": None, "ticket_url": None, "survey": None}
+        if self.rsvp_token is not None:
+            rsvp_base = f"{base_url}/rsvp/{self.rsvp_token}"
+            context["rsvp"] = {
+                answer: f"{rsvp_base}?answer={answer}" for answer in ("accepted", "tentative", "declined")
+            }
+            context["ticket_url"] = f"{base_url}/ticket/{self.rsvp_token}"
+        if self.survey_token is not None:
+            context["survey"] = {"url": f"{base_url}/survey/{self.survey_token}", "closes_on": self.closes_on}
+        return context
+
+
+async def _participant_links(
+    rows: list[dict[str, Any]], events: dict[int, dict[str, Any]]
+) -> dict[int, _Links]:
+    """Fresh single-purpose links for these emails (only their digests are stored), by row id: one INSERT
+    for each purpose and one query for the surveys' closing dates, whatever the number of rows."""
+    rows = [r for r in rows if r["event"] in events]
+    links = {r["id"]: _Links() for r in rows}
+    rsvp_rows = _link_owners(rows, RSVP_KINDS)
+    tokens = await create_links(LinkPurpose.rsvp, [(r["registration"], r["person"]) for r in rsvp_rows])
+    for row, token in zip(rsvp_rows, tokens, strict=True):
+        links[row["id"]] = replace(links[row["id"]], rsvp_token=token)
+    survey_rows = _link_owners(rows, SURVEY_KINDS)
+    if survey_rows:
+        tokens = await create_links(
+            LinkPurpose.survey, [(r["registration"], r["person"]) for r in survey_rows]
         )
-        closes = format_date(local(invitation["closes_at"]), "long", locale=language) if invitation else ""
-        links["survey"] = {"url": f"{base_url}/survey/{token}", "closes_on": closes}
+        closes_at = await _survey_closing(list({r["registration"] for r in survey_rows}))
+        for row, token in zip(survey_rows, tokens, strict=True):
+            closes = closes_at.get(row["registration"])
+            closes_on = format_date(local(closes), "long", locale=row["language"]) if closes else ""
+            links[row["id"]] = replace(links[row["id"]], survey_token=token, closes_on=closes_on)
     return links
 
 
-async def _render(row: dict[str, Any], event: dict[str, Any] | None) -> dict[Any, Any]:
+async def _survey_closing(registration_ids: list[int]) -> dict[int, datetime]:
+    """The closing time of each registration's latest survey wave."""
+    rows = (
+        await SurveyInvitation.select(
+            SurveyInvitation.registration, SurveyInvitation.wave, SurveyInvitation.closes_at
+        )
+        .where(SurveyInvitation.registration.is_in(registration_ids))
+        .order_by(SurveyInvitation.wave)
+    )
+    return {r["registration"]: r["closes_at"] for r in rows}  # the highest wave last, so it stays
+
+
+def _calendars(rows: list[dict[str, Any]], events: dict[int, dict[str, Any]]) -> dict[int, str]:
+    """Each row's invitation, by row id: the calendar of an (event, sequence, method) is built once and only
+    the ATTENDEE line differs. A group that cannot be built is left out (its rows fail one by one)."""
+    groups: dict[tuple[int, int, str], list[dict[str, Any]]] = {}
+    for row in rows:
+        if row["ics_method"] and row["event"] in events:
+            groups.setdefault((row["event"], row["sequence"], row["ics_method"]), []).append(row)
+    calendars: dict[int, str] = {}
+    for (event_id, sequence, method_name), members in groups.items():
+        try:
+            method = ical.Method(method_name)
+            texts = ical.invitations(
+                calendar_entry(events[event_id], sequence, cancelled=method is ical.Method.cancel),
+                method,
+                organizer=_organizer(),
+                attendees=[ical.Party(email=r["recipient_email"], name=r["recipient_name"]) for r in members],
+                partstat=ical.PartStat.needs_action,
+            )
+        except Exception:
+            logger.exception("the calendar of event %s cannot be built", event_id)
+            continue
+        for row, text in zip(members, texts, strict=True):
+            calendars[row["id"]] = text.decode()
+    return calendars
+
+
+def _organizer() -> ical.Party:
+    return ical.Party(email=MailSettings.settings.rsvp_address, name="Dutch TechZone")
+
+
+def _calendar_of(row: dict[str, Any], event: dict[str, Any] | None, calendar: str | None) -> dict[str, Any]:
+    if not row["ics_method"] or event is None:
+        return {}
+    if calendar is None:  # its group failed: build it alone, to fail this row with the reason
+        method = ical.Method(row["ics_method"])
+        calendar = ical.invitation(
+            calendar_entry(event, row["sequence"], cancelled=method is ical.Method.cancel),
+            method,
+            organizer=_organizer(),
+            attendee=ical.Party(email=row["recipient_email"], name=row["recipient_name"]),
+        ).decode()
+    return {"ics": calendar}
+
+
+def _render_email(
+    row: dict[str, Any],
+    event: dict[str, Any] | None,
+    links: _Links,
+    event_contexts: dict[tuple[int, str], dict[str, Any]],
+) -> dict[str, Any]:
     settings = MailSettings.settings
     language = row["language"]
-    kind = EmailKind(row["kind"])
-    links = await _participant_links(row, kind, language) if event is not None else {}
+    event_context = None
+    if event is not None:
+        key = (event["id"], language)
+        event_context = event_contexts.get(key)
+        if event_context is None:
+            event_context = event_contexts[key] = _event_context(event, language)
     context = {
         "person": {"name": row["recipient_name"]},
-        "event": _event_context(event, language) if event else None,
-        "rsvp": links.get("rsvp"),
-        "ticket_url": links.get("ticket_url"),
-        "survey": links.get("survey"),
+        "event": event_context,
+        **links.context(),
         "has_calendar": bool(row["ics_method"]),
-        "organiser_email": parseaddr(settings.mail_from)[1],
+        "organiser_email": _sender(settings.mail_from),
         "base_url": settings.base_url,
         "reminder_hours": event["reminder_hours"] if event else 0,
     }
-    email = render_email(kind.template, language, context)
-    values: dict[Any, Any] = {
-        OutboxMessage.subject: email.subject,
-        OutboxMessage.text_body: email.text,
-        OutboxMessage.html_body: email.html,
-    }
-    if row["ics_method"] and event is not None:
-        method = ical.Method(row["ics_method"])
-        partstat = ical.PartStat.needs_action
-        values[OutboxMessage.ics] = ical.invitation(
-            calendar_entry(event, row["sequence"], cancelled=method is ical.Method.cancel),
-            method,
-            organizer=ical.Party(email=settings.rsvp_address, name="Dutch TechZone"),
-            attendee=ical.Party(email=row["recipient_email"], name=row["recipient_name"]),
-            partstat=partstat,
-        ).decode()
-    return values
+    email = render_email(EmailKind(row["kind"]).template, language, context)
+    return {"subject": email.subject, "text_body": email.text, "html_body": email.html}
 
 
-async def _render_missing(ids: list[int], token: str) -> list[int]:
-    """Render rows not rendered yet; a row that cannot be rendered fails with the reason (retrying would
-    not help). Returns the ids that can be sent."""
-    rows = await OutboxMessage.select().where(OutboxMessage.id.is_in(ids) & OutboxMessage.subject.is_null())
-    event_ids = list({r["event"] for r in rows if r["event"]})
-    events = {e["id"]: e for e in await Event.select().where(Event.id.is_in(event_ids))} if event_ids else {}
-    broken = []
+# Stand-ins for what differs between the emails of a batch: rendered once with these, then replaced.
+# Private-use characters, which no filter, escaping or CSS inlining changes.
+_NAME, _RSVP, _SURVEY = "\ue000name\ue001", "\ue000rsvp\ue001", "\ue000survey\ue001"
+# A name with these is rendered on its own: escaping, one_line and the HTML serialiser of CSS inlining
+# change them.
+_NOT_AS_IS = re.compile("[\x00-\x1f\x7f-\xa0&<>\"'\ue000-\uf8ff]")
+
+
+def _as_is(row: dict[str, Any]) -> bool:
+    return not _NOT_AS_IS.search(row["recipient_name"] or "")
+
+
+def _render_alike(
+    rows: list[dict[str, Any]],
+    event: dict[str, Any] | None,
+    links: dict[int, _Links],
+    event_contexts: dict[tuple[int, str], dict[str, Any]],
+) -> dict[int, dict[str, Any]] | None:
+    """The emails of rows that differ only in name and link tokens (same kind, language, event, calendar
+    or not, and which links): the templates are rendered once with stand-ins, which are then replaced in
+    each. Checked against a full render of the first row; None when they differ (a template that does more
+    with a name than print it), and the rows are rendered one by one."""
+    first = rows[0]
+    first_links = links.get(first["id"], _Links())
+    stand_in = {**first, "recipient_name": _NAME if first["recipient_name"] else ""}
+    shared_links = replace(
+        first_links,
+        rsvp_token=_RSVP if first_links.rsvp_token else None,
+        survey_token=_SURVEY if first_links.survey_token else None,
+    )
+    shared = _render_email(stand_in, event, shared_links, event_contexts)
+    rendered = {}
     for row in rows:
+        row_links = links.get(row["id"], _Links())
+        name = one_line(row["recipient_name"] or "")
+        values = {}
+        for column, text in shared.items():
+            text = text.replace(_NAME, name)
+            if row_links.rsvp_token:
+                text = text.replace(_RSVP, row_links.rsvp_token)
+            if row_links.survey_token:
+                text = text.replace(_SURVEY, row_links.survey_token)
+            values[column] = text
+        rendered[row["id"]] = values
+    if rendered[first["id"]] != _render_email(first, event, first_links, event_contexts):
+        logger.warning("template %s does not render by replacement; rendering one by one", first["kind"])
+        return None
+    return rendered
+
+
+def _alike_key(row: dict[str, Any], links: _Links) -> tuple[Any, ...]:
+    return (
+        row["kind"],
+        row["language"],
+        row["event"],
+        bool(row["ics_method"]),
+        bool(row["recipient_name"]),
+        links.rsvp_token is not None,
+        links.survey_token is not None,
+        links.closes_on,
+    )
+
+
+async def _render_missing(rows: list[dict[str, Any]], token: str) -> list[dict[str, Any]]:
+    """Render the rows not rendered yet, in place, and store what they say with one UPDATE; a row that
+    cannot be rendered fails with the reason (retrying would not help). Returns the rows that can be sent."""
+    todo = [r for r in rows if r["subject"] is None]
+    if not todo:
+        return rows
+    event_ids = list({r["event"] for r in todo if r["event"]})
+    events = {e["id"]: e for e in await Event.select().where(Event.id.is_in(event_ids))} if event_ids else {}
+    links = await _participant_links(todo, events)
+    calendars = _calendars(todo, events)
+    event_contexts: dict[tuple[int, str], dict[str, Any]] = {}
+    emails: dict[int, dict[str, Any]] = {}
+    alike: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for row in todo:
+        if _as_is(row):
+            alike.setdefault(_alike_key(row, links.get(row["id"], _Links())), []).append(row)
+    for members in alike.values():
+        if len(members) > 1:
+            with contextlib.suppress(Exception):  # rendered one by one below, failing with the reason
+                emails.update(
+                    _render_alike(members, events.get(members[0]["event"]), links, event_contexts) or {}
+                )
+    broken, rendered = set(), []
+    for row in todo:
+        event = events.get(row["event"])
         try:
-            values = await _render(row, events.get(row["event"]))
+            values = emails.get(row["id"]) or _render_email(
+                row, event, links.get(row["id"], _Links()), event_contexts
+            )
+            values = {**values, **_calendar_of(row, event, calendars.get(row["id"]))}
         except Exception as exc:
             logger.exception("outbox row %s cannot be rendered", row["id"])
             await _fail(row, token, f"cannot be rendered: {exc!r}")
-            broken.append(row["id"])
+            broken.add(row["id"])
             continue
-        await OutboxMessage.update(values).where(OutboxMessage.id == row["id"])
-    return [i for i in ids if i not in broken]
+        row.update(values)
+        rendered.append(row)
+    await _store_rendered(rendered, token)
+    return [r for r in rows if r["id"] not in broken]
+
+
+_RENDERED = ("subject", "text_body", "html_body", "ics")
+
+
+async def _store_rendered(rows: list[dict[str, Any]], token: str) -> None:
+    if not rows:
+        return
+    if is_postgres():
+        await OutboxMessage.raw(
+            "UPDATE outbox AS o SET subject = v.subject, text_body = v.text_body, html_body = v.html_body, "
+            "ics = v.ics FROM unnest({}::integer[], {}::text[], {}::text[], {}::text[], {}::text[]) "
+            "AS v(id, subject, text_body, html_body, ics) WHERE o.id = v.id AND o.claim_token = {}",
+            [r["id"] for r in rows],
+            *([r.get(c) for r in rows] for c in _RENDERED),
+            token,
+        )
+        return
+    for row in rows:
+        await OutboxMessage.update({c: row.get(c) for c in _RENDERED}).where(
+            (OutboxMessage.id == row["id"]) & (OutboxMessage.claim_token == token)
+        )
 
 
 class _HeaderClasses(HeaderRegistry):
@@ -452,10 +632,7 @@ def compose(row: dict[str, Any], settings: Settings) -> EmailMessage:
     message["To"] = Address(display_name=name, addr_spec=row["recipient_email"])
     message["Subject"] = one_line(row["subject"] or "")
     message["Date"] = format_datetime(utcnow())
-    message["Message-ID"] = (
-        # Stable per row (a retry carries the same id, so a receiver can drop a copy), and unguessable.
-        f"<outbox-{row['id']}.{hashlib.sha256(row['dedup_key'].encode()).hexdigest()[:16]}@{settings.host}>"
-    )
+    message["Message-ID"] = mime.message_id(row, settings.host)
     message["Auto-Submitted"] = "auto-generated"
     message["Reply-To"] = (
         Address(addr_spec=settings.rsvp_address) if settings.rsvp_address else settings.mail_from
@@ -483,7 +660,17 @@ def _backoff(attempts: int) -> timedelta:
     return min(delay, MailSettings.retry_max)
 
 
-async def _claim(ids: list[int], token: str) -> list[int]:
+# What the sender needs of a row; the claim's UPDATE returns it, so no SELECT follows.
+_SEND_COLUMNS = [
+    OutboxMessage._meta.get_column_by_name(name)
+    for name in (
+        "id", "dedup_key", "kind", "language", "recipient_email", "recipient_name", "person", "event",
+        "registration", "sequence", "subject", "text_body", "html_body", "ics", "ics_method", "attempts",
+    )
+]  # fmt: skip
+
+
+async def _claim(ids: list[int], token: str) -> list[dict[str, Any]]:
     now = utcnow()
     rows = (
         await OutboxMessage.update(
@@ -499,9 +686,9 @@ async def _claim(ids: list[int], token: str) -> list[int]:
             OutboxMessage.status == OutboxStatus.queued.value,
             OutboxMessage.next_attempt_at <= now,
         )
-        .returning(OutboxMessage.id)
+        .returning(*_SEND_COLUMNS)
     )
-    return sorted(r["id"] for r in rows)
+    return sorted(rows, key=lambda r: r["id"])
 
 
 async def _set_status(ids: list[int], token: str, values: dict[Any, Any]) -> int:
@@ -541,54 +728,72 @@ async def _fail(row: dict[str, Any], token: str, error: str) -> None:
 async def deliver(ids: list[int]) -> None:
     """Claim, render and send these outbox rows over one SMTP connection. Safe to call twice."""
     token = secrets.token_hex(8)
-    claimed = await _claim(ids, token)
-    if claimed:
-        claimed = await _withdraw_stale_reminders(claimed, token)
-    if not claimed:
+    rows = await _claim(ids, token)
+    if any(r["kind"] == EmailKind.reminder.value for r in rows):
+        rows = await _withdraw_stale_reminders(rows, token)
+    if not rows:
         return
-    claimed = await _render_missing(claimed, token)
-    if not claimed:
+    rows = await _render_missing(rows, token)
+    if not rows:
         return
-    rows = await OutboxMessage.select().where(OutboxMessage.id.is_in(claimed)).order_by(OutboxMessage.id)
     settings = MailSettings.settings
     if not settings.smtp_url:
         await _set_status(
-            claimed, token, {OutboxMessage.status: OutboxStatus.held.value, OutboxMessage.sent_at: utcnow()}
+            [r["id"] for r in rows],
+            token,
+            {OutboxMessage.status: OutboxStatus.held.value, OutboxMessage.sent_at: utcnow()},
         )
         return
     session = SmtpSession(SmtpConfig.from_url(settings.smtp_url))
     try:
-        await asyncio.to_thread(session.open)
+        await session.open()
     except (OSError, smtplib.SMTPException) as exc:
+        session.abort()
         await _retry_later(rows, token, f"SMTP connection failed: {exc}")
         return
+    marker = _Marker()
     try:
         for index, row in enumerate(rows):
-            if not await _send_one(session, row, token, settings):
+            if not await _send_one(session, row, token, settings, marker):
                 await _retry_later(rows[index + 1 :], token, "SMTP connection lost during the batch")
                 return
     finally:
-        await asyncio.to_thread(session.close)
+        await session.close()
+        await marker.close()
 
 
-async def _send_one(session: SmtpSession, row: dict[str, Any], token: str, settings: Settings) -> bool:
+@lru_cache(maxsize=8)
+def _sender(mail_from: str) -> str:
+    return parseaddr(mail_from)[1]
+
+
+def message_bytes(row: dict[str, Any], settings: Settings) -> bytes:
+    """The email as it goes out: the bytes `compose(row, settings).as_bytes()` would give, written directly
+    (see mail/mime.py)."""
+    return mime.message_bytes(row, settings.mail_from, settings.rsvp_address, settings.host)
+
+
+async def _send_one(
+    session: SmtpSession, row: dict[str, Any], token: str, settings: Settings, marker: _Marker
+) -> bool:
     """Sends one row; False when the connection is gone and the rest of the batch must wait."""
-    data = compose(row, settings).as_bytes()
-    sender = parseaddr(settings.mail_from)[1]
+    data = message_bytes(row, settings)
+    # The row is locked for its mark while MAIL, RCPT and DATA go back and forth: a round trip less.
+    locking = _lock_early(row["id"], token, marker)
     try:
-        await asyncio.to_thread(session.begin, sender, row["recipient_email"], data)
-    except SmtpRejected as exc:
-        if exc.permanent:
-            await _fail(row, token, str(exc))
-        else:
-            await _retry_later([row], token, str(exc))
-        return True
-    except (OSError, smtplib.SMTPException) as exc:
+        await session.begin(_sender(settings.mail_from), row["recipient_email"], data)
+    except BaseException as exc:
+        await _unlock(locking, marker)  # before the row is written to from another connection
+        if isinstance(exc, SmtpRejected):
+            await (_fail(row, token, str(exc)) if exc.permanent else _retry_later([row], token, str(exc)))
+            return True
+        if not isinstance(exc, OSError | smtplib.SMTPException):
+            raise
         await _retry_later([row], token, f"SMTP error: {exc}")
         session.abort()
         return False
     try:
-        marked = await _mark_sent_and_send_dot(session, row["id"], token)
+        marked = await _mark_sent_and_send_dot(session, row["id"], token, marker, locking)
     except (OSError, smtplib.SMTPException) as exc:  # the dot did not go out: the server drops the message
         await _retry_later([row], token, f"SMTP error: {exc}")
         session.abort()
@@ -597,7 +802,7 @@ async def _send_one(session: SmtpSession, row: dict[str, Any], token: str, setti
         session.abort()
         return False
     try:
-        code, reply = await asyncio.to_thread(session.read_reply)
+        code, reply = await session.read_reply()
     except (OSError, smtplib.SMTPException) as exc:
         if session.dot_pending:  # the end of the message never went out: the server drops it
             await _retry_later([row], token, f"SMTP error: {exc}")
@@ -618,7 +823,33 @@ async def _send_one(session: SmtpSession, row: dict[str, Any], token: str, setti
     return True
 
 
-async def _mark_sent_and_send_dot(session: SmtpSession, row_id: int, token: str) -> bool:
+def _marks_on_postgres() -> PostgresEngine | None:
+    """The engine when rows are marked by _Marker: PostgreSQL, outside a caller's transaction (whose
+    COMMIT is not ours to send)."""
+    db = engine()
+    return db if isinstance(db, PostgresEngine) and db.current_transaction.get() is None else None
+
+
+def _lock_early(row_id: int, token: str, marker: _Marker) -> asyncio.Task[bool] | None:
+    db = _marks_on_postgres()
+    return asyncio.ensure_future(marker.lock(db, row_id, token)) if db is not None else None
+
+
+async def _unlock(locking: asyncio.Task[bool] | None, marker: _Marker) -> None:
+    if locking is None:
+        return
+    with contextlib.suppress(Exception):
+        await locking
+    await marker.rollback()
+
+
+async def _mark_sent_and_send_dot(
+    session: SmtpSession,
+    row_id: int,
+    token: str,
+    marker: _Marker | None = None,
+    locking: asyncio.Task[bool] | None = None,
+) -> bool:
     """Record the row as sent and hand the final dot to the kernel: both, or (if this process dies on the
     way) neither. A worker killed before the dot leaves an unfinished SMTP transaction that the server drops
     (the sweep sends the row again); killed after it, the row says sent. False when the row is not ours.
@@ -630,23 +861,90 @@ async def _mark_sent_and_send_dot(session: SmtpSession, row_id: int, token: str)
     corks come off. Between those two calls nothing can hand the CPU to another thread or wake another
     process; with plain writes, the second one could wait for milliseconds, and a death in between loses
     the email."""
+    db = _marks_on_postgres()
+    if db is not None:
+        marker = marker or _Marker()
+        try:
+            locked = await (locking if locking is not None else marker.lock(db, row_id, token))
+            return locked and await _commit_with_dot(marker.connection_, session)
+        finally:
+            if marker.connection_ is not None and marker.connection_.is_closed():
+                await marker.close()
+    # SQLite, or inside a caller's transaction: mark, then the dot.
     values = {OutboxMessage.status: OutboxStatus.sent.value, OutboxMessage.sent_at: utcnow()}
-    db = engine()
-    if not isinstance(db, PostgresEngine) or db.current_transaction.get() is not None:
-        # SQLite, or inside a caller's transaction (whose COMMIT is not ours to send): mark, then the dot.
-        if not await _set_status([row_id], token, values):
-            return False
-        session.send_dot()
-        return True
+    if not await _set_status([row_id], token, values):
+        return False
+    session.send_dot()
+    return True
+
+
+_TOKEN = re.compile(r"[0-9a-f]{1,32}")
+
+
+class _Marker:
+    """The PostgreSQL connection on which a batch marks its rows sent: taken from the pool once a batch, not
+    once a message; taken again after one was dropped."""
+
+    def __init__(self) -> None:
+        self.db: PostgresEngine | None = None
+        self.connection_: Any = None
+
+    async def connection(self, db: PostgresEngine) -> Any:
+        if self.connection_ is None:
+            self.db = db
+            self.connection_ = await (db.pool.acquire() if db.pool is not None else db.get_new_connection())
+        return self.connection_
+
+    async def lock(self, db: PostgresEngine, row_id: int, token: str) -> bool:
+        """BEGIN and the UPDATE that marks the row sent, in one round trip (a simple query: its values are
+        all ours, an int, a hex token and a timestamp); rolled back at once when the row is not ours."""
+        if not _TOKEN.fullmatch(token):
+            raise ValueError("a claim token is hexadecimal")
+        connection = await self.connection(db)
+        try:
+            status = await connection.execute(
+                f"BEGIN; UPDATE outbox SET status = 'sent', sent_at = '{utcnow().isoformat()}' "
+                f"WHERE id = {int(row_id)} AND claim_token = '{token}'"
+            )
+            if status != "UPDATE 1":
+                await connection.execute("ROLLBACK")
+                return False
+            return True
+        except BaseException:
+            _drop(connection)
+            raise
+
+    async def rollback(self) -> None:
+        connection = self.connection_
+        if connection is not None and not connection.is_closed() and connection.is_in_transaction():
+            try:
+                await connection.execute("ROLLBACK")
+            except Exception:
+                _drop(connection)
+
+    async def close(self) -> None:
+        connection, self.connection_ = self.connection_, None
+        if connection is not None and self.db is not None:
+            if self.db.pool is not None:
+                await self.db.pool.release(connection)
+            else:
+                await connection.close()
+
+
+def _drop(connection: Any) -> None:
+    if not connection.is_closed() and connection.is_in_transaction():
+        connection.terminate()  # PostgreSQL rolls back; the pool replaces the connection
+
+
+async def _commit_with_dot(connection: Any, session: SmtpSession) -> bool:
+    """The COMMIT of the locked row's transaction and the final dot, released together."""
     error: OSError | None = None
-    async with db.transaction() as txn:
-        if not await _set_status([row_id], token, values):
-            return False
-        held = [_HeldSocket(_socket_of(txn.connection)), _HeldSocket(session.socket)]
+    try:
+        held = [_HeldSocket(_socket_of(connection)), _HeldSocket(session.socket)]
         try:
             for sock in held:
                 sock.hold()
-            commit = asyncio.ensure_future(txn.commit())  # type: ignore[no-untyped-call]
+            commit = asyncio.ensure_future(connection.execute("COMMIT"))
             await asyncio.sleep(0)  # that task writes the COMMIT in its first step; this one runs next
             try:
                 session.send_dot()
@@ -658,6 +956,9 @@ async def _mark_sent_and_send_dot(session: SmtpSession, row_id: int, token: str)
             for sock in held:
                 sock.release()
         await commit
+    except BaseException:
+        _drop(connection)
+        raise
     if error is not None:
         raise error
     return True
@@ -735,7 +1036,13 @@ async def sweep(now: datetime) -> int:
             ]
         )
         if ids:
-            await OutboxMessage.update({OutboxMessage.dispatched_at: now}).where(OutboxMessage.id.is_in(ids))
+            # Never stamped later than the real time: a sweep run for a moment ahead (a scheduler's
+            # controlled clock) would otherwise keep a row that is not yet due for the worker from being
+            # dispatched again until that moment.
+            stamp = min(now, utcnow())
+            await OutboxMessage.update({OutboxMessage.dispatched_at: stamp}).where(
+                OutboxMessage.id.is_in(ids)
+            )
             after_commit(lambda: dispatch_ids(ids))
     return len(ids)
 

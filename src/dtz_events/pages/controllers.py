@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, PathParameter, QueryParameter
@@ -31,6 +32,7 @@ ANSWER_LABELS = {
 
 class RsvpForm(Input):
     answer: Rsvp
+    csrf_token: str | None = msgspec.field(default=None, name="_csrf_token")  # checked by the middleware
 
 
 def event_context(event: dict[str, Any], lang: str) -> dict[str, Any]:

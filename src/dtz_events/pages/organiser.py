@@ -24,17 +24,21 @@ from dtz_events.accounts.middleware import SESSION_KEY
 from dtz_events.core.auth import PUBLIC, Principal, Role, roles
 from dtz_events.core.clock import local, utcnow
 from dtz_events.core.errors import Forbidden, InvalidInput, NotFound, Unauthorized
-from dtz_events.core.i18n import gettext, pick_language
+from dtz_events.core.i18n import LANGUAGES, gettext
 from dtz_events.core.schemas import Pagination
 from dtz_events.core.templating import format_when
 from dtz_events.events.schemas import EventStatus
 from dtz_events.events.services import list_events, managed_event_row
+from dtz_events.mail.services import outbox_counts
+from dtz_events.pages import queries
 from dtz_events.pages.controllers import event_context, problem_page
+from dtz_events.pages.rendering import LANGUAGE_KEY, page_language
 from dtz_events.surveys import services as surveys
 
 # Who may check people in: the roles of the check-in API (board secretaries for board sessions only).
 DOOR_ROLES = frozenset({Role.admin, Role.organiser, Role.board_secretary})
 HOME = "/organiser"
+PARTNER_HOME = "/partner"
 EventId = Annotated[int, PathParameter(ge=1, le=2**31 - 1, description="Event id")]
 Next = Annotated[str | None, QueryParameter(max_length=500)]
 
@@ -54,7 +58,7 @@ def safe_next(target: str | None) -> str:
 
 
 def _lang(request: Request[Any, Any, Any], principal: Principal | None = None) -> str:
-    return pick_language(principal.language if principal else None, request.headers.get("accept-language"))
+    return page_language(request, principal)
 
 
 def _login_redirect(request: Request[Any, Any, Any]) -> Redirect:
@@ -106,12 +110,23 @@ class LoginPages(Controller):
             message = gettext(lang, "Wrong email address or password.")
             return _login_page(lang, next_url, email=email, error=message)
         request.set_session({SESSION_KEY: principal.account_id})
+        if principal.is_partner and next_url == HOME:
+            next_url = PARTNER_HOME
         return Redirect(next_url, status_code=HTTP_303_SEE_OTHER)
 
     @post("/logout", opt=roles(PUBLIC), status_code=HTTP_303_SEE_OTHER)
     async def logout(self, request: Request[Any, Any, Any]) -> Redirect:
         request.clear_session()
         return Redirect("/login", status_code=HTTP_303_SEE_OTHER)
+
+    @post("/language", opt=roles(PUBLIC), status_code=HTTP_303_SEE_OTHER)
+    async def language(self, request: Request[Any, Any, Any]) -> Redirect:
+        """The language switch: kept in the session, before the account's and the browser's language."""
+        form = await request.form()
+        lang = str(form.get("lang") or "")
+        if lang in LANGUAGES:
+            request.set_session({**request.session, LANGUAGE_KEY: lang})
+        return Redirect(safe_next(str(form.get("next") or "")), status_code=HTTP_303_SEE_OTHER)
 
 
 class OrganiserPages(Controller):
@@ -120,6 +135,7 @@ class OrganiserPages(Controller):
 
     @get("/", opt=roles(PUBLIC))
     async def home(self, request: Request[Any, Any, Any]) -> Template | Redirect:
+        """The dashboard: upcoming events with their registrations and answers, and the outbox's health."""
         principal: Principal | None = request.user
         if principal is None:
             return _login_redirect(request)
@@ -128,14 +144,29 @@ class OrganiserPages(Controller):
             return _not_found(lang)
         since = (local(utcnow()) - timedelta(days=7)).date()
         page = await list_events(principal, Pagination(page=1, per_page=100), starts_from=since)
+        shown = [e for e in page.items if e.status is not EventStatus.cancelled]
+        counts = await queries.status_counts([e.id for e in shown])
         events = [
-            {"id": e.id, "title": e.title, "when": format_when(e.starts_at, e.ends_at, lang)}
-            for e in page.items
-            if e.status in (EventStatus.published, EventStatus.completed)
+            {
+                "id": e.id,
+                "title": e.title,
+                "when": format_when(e.starts_at, e.ends_at, lang),
+                "status": e.status.value,
+                "capacity": e.capacity,
+                "counts": counts[e.id],
+                "open": e.status in (EventStatus.published, EventStatus.completed),
+            }
+            for e in shown
         ]
-        return Template(
-            "organiser_events.html.j2", context={"lang": lang, "principal": principal, "events": events}
-        )
+        context = {
+            "lang": lang,
+            "principal": principal,
+            "events": events,
+            "waiting": sum(c.get("waitlisted", 0) for c in counts.values()),
+            "outbox": await outbox_counts() if principal.is_organiser else None,
+            "manages": principal.is_organiser,
+        }
+        return Template("organiser_events.html.j2", context=context)
 
     @get("/events/{event_id:int}/check-in", opt=roles(PUBLIC))
     async def check_in_page(self, request: Request[Any, Any, Any], event_id: EventId) -> Template | Redirect:

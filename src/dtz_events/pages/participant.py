@@ -22,6 +22,7 @@ from dtz_events.core.i18n import gettext, pick_language
 from dtz_events.events.schemas import EventKind, EventStatus
 from dtz_events.mail.services import MailSettings
 from dtz_events.pages.controllers import ANSWER_LABELS, event_context, invalid_link
+from dtz_events.pages.matchmaking import meeting_questions
 from dtz_events.registrations import services as registrations
 from dtz_events.registrations.schemas import RegistrationStatus, Rsvp
 from dtz_events.surveys import services as surveys
@@ -100,6 +101,9 @@ def _stored_values(page: dict[str, Any]) -> dict[str, list[str]]:
         if question.type is QuestionType.organisations:
             for org_id, outcome in page["contacts"].items():
                 values[f"{question.id}.{org_id}"] = [outcome]
+    for meeting in page.get("meetings", []):  # network meetings: what the person said about each 1:1
+        if meeting["report"]:
+            values[f"meeting.{meeting['id']}"] = [meeting["report"]]
     return values
 
 
@@ -164,6 +168,7 @@ def _survey_form(
         "values": values,
         "errors": {p.key: p.message for p in problems},
         "error_list": problems,
+        **meeting_questions(page.get("meetings", []), lang),
     }
     status = HTTP_400_BAD_REQUEST if problems else HTTP_200_OK
     return Template("survey.html.j2", context=context, status_code=status)

@@ -4,10 +4,13 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, get, patch, post
 from litestar.params import JSONBody, PathParameter, QueryParameter
+from litestar.status_codes import HTTP_200_OK
 
 from dtz_events.core.auth import ORGANISERS, PUBLIC, STAFF, Principal, Role, roles
+from dtz_events.core.errors import InvalidInput
 from dtz_events.core.schemas import Page, PageNumber, PerPage, SearchText, pagination
-from dtz_events.partners import services
+from dtz_events.partners import imports, services
+from dtz_events.partners.imports import ImportKind, ImportReport
 from dtz_events.partners.schemas import (
     Helix,
     OrganisationCreate,
@@ -125,3 +128,24 @@ class PersonController(Controller):
         self, request: Request[Principal, Any, Any], person_id: PersonId, data: JSONBody[PersonUpdate]
     ) -> PersonOut:
         return await services.update_person(request.user, person_id, data)
+
+
+class ImportController(Controller):
+    path = "/api/imports"
+    tags = ["partners"]
+
+    @post("/{kind:str}", opt=roles(ORGANISERS), status_code=HTTP_200_OK)
+    async def import_csv(
+        self,
+        request: Request[Any, Any, Any],
+        kind: Annotated[ImportKind, PathParameter(description="organisations or people")],
+        dry_run: Annotated[bool, QueryParameter(description="check only; write nothing")] = True,
+    ) -> ImportReport:
+        """The CSV file as the request body (UTF-8, `,` or `;`, a header line). A dry run (the default)
+        reports each bad row; `dry_run=false` writes every row, or nothing when any row is bad."""
+        body = await request.body()
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidInput("body", "the file must be UTF-8 text") from exc
+        return await imports.import_csv(kind, text, dry_run=dry_run)

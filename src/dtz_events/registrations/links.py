@@ -15,6 +15,8 @@ class LinkPurpose(StrEnum):
     person_feed = "person_feed"
     partner_feed = "partner_feed"
     survey = "survey"
+    matchmaking = "matchmaking"  # a network meeting participant's profile, requests and agenda
+    board = "board"  # a board member's or deputy's way to the members-only board pages
 
 
 async def create_link(
@@ -35,6 +37,26 @@ async def create_link(
         )
     )
     return token
+
+
+async def create_links(purpose: LinkPurpose, owners: list[tuple[int | None, int | None]]) -> list[str]:
+    """One link per (registration_id, person_id), written with one INSERT; the tokens in the same order."""
+    if not owners:
+        return []
+    prefix = purpose.value.replace("_", "")
+    tokens = [new_token(prefix) for _ in owners]
+    now = utcnow()
+    values, params = [], []
+    for token, (registration_id, person_id) in zip(tokens, owners, strict=True):
+        values.append("({}, {}, {}, {}, {})")
+        params += [purpose.value, token_digest(token), person_id, registration_id, now]
+    for start in range(0, len(values), 5000):  # at most 32767 parameters a statement
+        await LinkToken.raw(
+            "INSERT INTO link_token (purpose, digest, person, registration, created_at) VALUES "
+            + ", ".join(values[start : start + 5000]),
+            *params[start * 5 : (start + 5000) * 5],
+        )
+    return tokens
 
 
 async def resolve_link(purpose: LinkPurpose, token: str) -> dict[str, Any] | None:

@@ -366,6 +366,69 @@ async def cancel_registration(principal: Principal, registration_id: int) -> Reg
     return await get_registration(principal, registration_id)
 
 
+async def substitute(principal: Principal, registration_id: int, person_id: int) -> RegistrationOut:
+    """A swap: another person of the same organisation takes over this registration's place (its seat,
+    waiting position or invitation). The first is cancelled and told so; the second gets the email their
+    status calls for. No seat is freed in between, so nobody on the waiting list moves."""
+    current = await get_registration(principal, registration_id)  # 404 for others' registrations
+    async with write_transaction():
+        event = await _lock_event(current.event_id, principal)
+        if event is None:
+            raise NotFound("registration")
+        if event["status"] in (EventStatus.cancelled.value, EventStatus.completed.value):
+            raise Conflict(f"the event is {event['status']}")
+        row = (
+            await Registration.select(Registration.status, Registration.queued_at, Registration.organisation)
+            .where(Registration.id == registration_id)
+            .first()
+        )
+        if row is None or row["status"] not in ACTIVE_STATUSES:
+            raise Conflict("this registration is not active")
+        if principal.is_partner and event["starts_at"] <= utcnow():
+            raise Conflict("the event has started; ask the organisers")
+        person = (await _people(principal, current.event_id, [person_id], "person_id"))[person_id]
+        if person["organisation"] != row["organisation"]:
+            raise InvalidInput("person_id", "must belong to the same organisation")
+        if person["registration_id"] is not None and person["status"] in ACTIVE_STATUSES:
+            raise Conflict("this person is already registered for this event", field="person_id")
+        now = utcnow()
+        await Registration.update(
+            {
+                Registration.status: RegistrationStatus.cancelled.value,
+                Registration.status_changed_at: now,
+                Registration.revision: Registration.revision + 1,
+            }
+        ).where(Registration.id == registration_id)
+        values = {
+            "event": current.event_id,
+            "person": person_id,
+            "organisation": row["organisation"],
+            "status": row["status"],
+            "rsvp": Rsvp.needs_action.value,
+            "queued_at": row["queued_at"],  # the place in the queue is the organisation's, not the person's
+            "status_changed_at": now,
+            "checked_in_at": None,
+            "registered_by": principal.account_id,
+        }
+        if person["registration_id"] is not None:
+            new_id = person["registration_id"]
+            update = {getattr(Registration, k): v for k, v in values.items()}
+            update[Registration.revision] = Registration.revision + 1
+            await Registration.update(update).where(Registration.id == new_id)
+        else:
+            inserted = await Registration.insert(
+                Registration(**values, checkin_code=new_checkin_code())
+            ).returning(Registration.id)
+            new_id = inserted[0]["id"]
+        await queue_for_registrations(
+            [registration_id],
+            EmailKind.registration_cancelled,
+            with_calendar=row["status"] != RegistrationStatus.waitlisted.value,
+        )
+        await queue_for_registrations([new_id])
+    return await get_registration(principal, new_id)
+
+
 # ---------------------------------------------------------------- quotas
 
 
@@ -496,7 +559,15 @@ async def answer_rsvp(token: str, answer: Rsvp) -> dict[str, Any]:
         raise Conflict(f"the event is {event['status']}")
     if registration["status"] not in (RegistrationStatus.confirmed.value, RegistrationStatus.invited.value):
         raise Conflict("this registration is not active")
-    await Registration.update({Registration.rsvp: answer.value}).where(Registration.id == registration["id"])
+    async with write_transaction():
+        await Registration.update({Registration.rsvp: answer.value}).where(
+            Registration.id == registration["id"]
+        )
+        if event["kind"] == EventKind.board_session.value:
+            # A board member who accepts takes the seat back from the deputy (board builds on this module).
+            from dtz_events.board.services import after_rsvp
+
+            await after_rsvp(registration["id"], answer)
     registration["rsvp"] = answer.value
     return context
 

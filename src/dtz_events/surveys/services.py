@@ -521,7 +521,10 @@ async def survey_page(token: str) -> dict[str, Any]:
     event = await Event.select().where(Event.id == survey["event"]).first()
     person = (
         await Registration.select(
-            Registration.person.name, Registration.person.language, Registration.organisation
+            Registration.person.name,
+            Registration.person.language,
+            Registration.organisation,
+            Registration.person,
         )
         .where(Registration.id == invitation["registration"])
         .first()
@@ -554,6 +557,7 @@ async def survey_page(token: str) -> dict[str, Any]:
         present = await _organisations(list(contacts))
     else:
         present = await _present_organisations(event["id"], exclude=person["organisation"])
+    meetings = await _meetings_to_report(event, invitation["wave"], person["person"])
     return {
         "invitation": invitation,
         "survey": survey,
@@ -566,7 +570,36 @@ async def survey_page(token: str) -> dict[str, Any]:
         "organisations": present,
         "open": invitation["closes_at"] > utcnow(),
         "outcomes": list(Outcome),
+        "meetings": meetings,
+        "person_id": person["person"],
     }
+
+
+async def _meetings_to_report(event: dict[str, Any], wave: int, person_id: int) -> list[dict[str, Any]]:
+    """Network meetings: the person's 1:1 meetings, each asked "did it take place, what came of it"."""
+    if wave > 0 or event["kind"] != EventKind.network_meeting.value:
+        return []
+    from dtz_events.matchmaking.services import meetings_to_report
+
+    return await meetings_to_report(event["id"], person_id)
+
+
+def parse_meeting_reports(meetings: list[dict[str, Any]], form: dict[str, list[str]]) -> dict[int, Any]:
+    """Form fields `meeting.<id>` -> {meeting id: MeetingReport}; only the person's own meetings."""
+    from dtz_events.matchmaking.schemas import MeetingReport
+
+    own = {m["id"] for m in meetings}
+    reports: dict[int, Any] = {}
+    for field, values in form.items():
+        if not field.startswith("meeting.") or not any(values):
+            continue
+        meeting = field.removeprefix("meeting.")
+        if not (meeting.isascii() and meeting.isdigit()) or int(meeting) not in own:
+            raise InvalidInput(field, "not one of your meetings")
+        if values[0] not in {r.value for r in MeetingReport}:
+            raise InvalidInput(field, "unknown answer")
+        reports[int(meeting)] = MeetingReport(values[0])
+    return reports
 
 
 async def _organisations(ids: list[int]) -> list[dict[str, Any]]:
@@ -656,6 +689,7 @@ async def submit(token: str, form: dict[str, list[str]]) -> dict[str, Any]:
     invitation, survey = page["invitation"], page["survey"]
     allowed = {o["id"] for o in page["organisations"]}
     answers, contacts = parse_answers(page["questions"], form, allowed)
+    meeting_reports = parse_meeting_reports(page["meetings"], form)
     if invitation["wave"] > 0:
         answers = {**page["answers"], **answers}
     key = respondent_key(invitation["id"])
@@ -688,6 +722,10 @@ async def submit(token: str, form: dict[str, list[str]]) -> dict[str, Any]:
                 )
             )
         await _save_contacts(invitation, survey["event"], contacts, page["contacts"], now)
+        if meeting_reports:
+            from dtz_events.matchmaking.services import save_meeting_reports
+
+            await save_meeting_reports(survey["event"], page["person_id"], meeting_reports)
     return page
 
 

@@ -8,6 +8,7 @@ import icalendar
 import pytest
 
 from dtz_events.registrations.tables import Registration
+from tests.support.pages import send_csrf_token
 
 pytestmark = pytest.mark.sqlite
 
@@ -39,6 +40,7 @@ async def test_rsvp_link_shows_a_page_and_only_a_post_answers(client, world, mai
     assert await rsvp_of(world.people["a1"]) == "needs_action"  # a link scanner's GET answers nothing
 
     token_path = link.split("?")[0]
+    await send_csrf_token(client)  # what the page's form carries
     done = await client.post(token_path, data={"answer": "accepted"})
     assert done.status_code == 200
     assert "Bedankt" in done.text
@@ -56,6 +58,7 @@ async def test_tampered_rsvp_link_shows_a_clear_page(client, world, mail_env):
     page = await client.get(tampered)
     assert page.status_code == 404
     assert "niet geldig" in page.text or "not valid" in page.text
+    await send_csrf_token(client)
     answer = await client.post(tampered, data={"answer": "declined"})
     assert answer.status_code == 404
     assert await rsvp_of(world.people["a1"]) == "needs_action"

@@ -13,6 +13,7 @@ import pytest
 from dtz_events import scheduler
 from dtz_events.core.templating import format_when
 from dtz_events.mail.tables import OutboxMessage
+from tests.support.pages import send_csrf_token
 
 pytestmark = pytest.mark.sqlite
 
@@ -277,6 +278,7 @@ async def rsvp(client, mail_env, person: str, answer: str) -> None:
     """Answer through the link in the person's confirmation email, as they would."""
     text = mail_env.sink.to(EMAILS[person])[0].message.get_body(("plain",)).get_content()
     path = re.search(r"http://testserver\.local(/rsvp/[^?\s]+)\?answer=", text).group(1)
+    await send_csrf_token(client)  # what the page's form carries
     r = await client.post(path, data={"answer": answer})
     assert r.status_code == 200, r.text
 

@@ -1,0 +1,202 @@
+"""The emails of matchmaking, rendered here and queued in the outbox in the caller's transaction:
+a request to the person asked; per meeting, a calendar invitation to each of the two (UID
+`meeting-<id>@<host>`, SEQUENCE raised on every change, METHOD:CANCEL when it is dropped); the agenda."""
+
+from __future__ import annotations
+
+import hashlib
+from email.utils import parseaddr
+from typing import TYPE_CHECKING, Any
+
+from dtz_events.core import ical
+from dtz_events.core.clock import local
+from dtz_events.core.templating import format_when, render_email
+from dtz_events.events.tables import Event
+from dtz_events.mail.services import KIND_LABELS, MailSettings, calendar_location, queue_rendered
+from dtz_events.partners.tables import Person
+
+if TYPE_CHECKING:
+    from dtz_events.matchmaking.schemas import MeetingOut
+    from dtz_events.matchmaking.services import Participant
+
+TITLE = {"nl": "1-op-1 gesprek met {name}", "en": "1:1 meeting with {name}"}
+TABLE = {"nl": "tafel {n}", "en": "table {n}"}
+
+
+def agenda_url(token: str) -> str:
+    return f"{MailSettings.settings.base_url}/matchmaking/{token}"
+
+
+def meeting_uid(meeting_id: int) -> str:
+    return f"meeting-{meeting_id}@{MailSettings.settings.host}"
+
+
+def _common(language: str) -> dict[str, Any]:
+    settings = MailSettings.settings
+    return {
+        "organiser_email": parseaddr(settings.mail_from)[1],
+        "base_url": settings.base_url,
+        "lang": language,
+    }
+
+
+async def _event(event_id: int) -> dict[str, Any]:
+    event = await Event.select().where(Event.id == event_id).first()
+    assert event is not None
+    return event
+
+
+def _event_context(event: dict[str, Any], language: str) -> dict[str, Any]:
+    return {
+        "title": event["title"],
+        "kind_label": KIND_LABELS[event["kind"]][language],
+        "location": calendar_location(event),
+        "venue": event["venue"],
+        "address": event["address"],
+        "municipality": event["municipality"],
+        "when": format_when(event["starts_at"], event["ends_at"], language),
+        "description": "",
+    }
+
+
+async def _people(ids: list[int]) -> dict[int, dict[str, Any]]:
+    rows = await Person.select(
+        Person.id,
+        Person.name,
+        Person.email,
+        Person.language,
+        Person.job_title,
+        Person.organisation.name.as_alias("organisation_name"),
+    ).where(Person.id.is_in(ids))
+    return {r["id"]: r for r in rows}
+
+
+async def queue_request_email(
+    request_id: int, recipient: Participant, requester: Participant, token: str
+) -> None:
+    people = await _people([requester.person_id])
+    event = await _event(recipient.event_id)
+    language = recipient.language
+    context = {
+        **_common(language),
+        "person": {"name": recipient.name},
+        "event": _event_context(event, language),
+        "requester": people[requester.person_id],
+        "agenda_url": agenda_url(token),
+        "request_id": request_id,
+    }
+    from dtz_events.matchmaking.tables import MeetingRequest
+
+    row = await MeetingRequest.select(MeetingRequest.message).where(MeetingRequest.id == request_id).first()
+    context["message"] = row["message"] if row else ""
+    email = render_email("meeting_request_to_participant", language, context)
+    person = (await _people([recipient.person_id]))[recipient.person_id]
+    await queue_rendered(
+        dedup_key=f"meeting_request:request {request_id}:person {recipient.person_id}",
+        kind="meeting_request",
+        recipient_email=person["email"],
+        recipient_name=person["name"],
+        language=language,
+        email=email,
+        person_id=recipient.person_id,
+        event_id=recipient.event_id,
+    )
+
+
+async def queue_meeting_change(meeting: dict[str, Any], *, cancelled: bool) -> None:
+    """A REQUEST (new or moved meeting) or a CANCEL to each of the two people, at `meeting["sequence"]`."""
+    event = await _event(meeting["event"])
+    people = await _people([meeting["person_a"], meeting["person_b"]])
+    settings = MailSettings.settings
+    for me, other in ((meeting["person_a"], meeting["person_b"]), (meeting["person_b"], meeting["person_a"])):
+        person, partner = people[me], people[other]
+        language = person["language"] if person["language"] in ("nl", "en") else "nl"
+        table = TABLE[language].format(n=meeting["table_number"])
+        location = ", ".join(p for p in (calendar_location(event), table) if p)
+        entry = ical.CalendarEntry(
+            uid=meeting_uid(meeting["id"]),
+            sequence=meeting["sequence"],
+            title=TITLE[language].format(name=f"{partner['name']} ({partner['organisation_name']})"),
+            starts_at=meeting["starts_at"],
+            ends_at=meeting["ends_at"],
+            location=location,
+            description=event["title"],
+            category="MEETING",
+            cancelled=cancelled,
+        )
+        method = ical.Method.cancel if cancelled else ical.Method.request
+        ics = ical.invitation(
+            entry,
+            method,
+            organizer=ical.Party(email=settings.rsvp_address, name="Dutch TechZone"),
+            attendee=ical.Party(email=person["email"], name=person["name"]),
+        ).decode()
+        context = {
+            **_common(language),
+            "person": {"name": person["name"]},
+            "other": partner,
+            "event": _event_context(event, language),
+            "meeting": {
+                "when": format_when(meeting["starts_at"], meeting["ends_at"], language),
+                "starts_at": local(meeting["starts_at"]),
+                "table_number": meeting["table_number"],
+                "changed": meeting["sequence"] > 0,
+            },
+        }
+        what = "meeting_cancelled_to_participant" if cancelled else "meeting_scheduled_to_participant"
+        kind = "meeting_cancelled" if cancelled else "meeting_scheduled"
+        await queue_rendered(
+            dedup_key=f"{kind}:meeting {meeting['id']}:person {me}:sequence {meeting['sequence']}",
+            kind=kind,
+            recipient_email=person["email"],
+            recipient_name=person["name"],
+            language=language,
+            email=render_email(what, language, context),
+            person_id=me,
+            event_id=meeting["event"],
+            ics=ics,
+            ics_method=method.value,
+            sequence=meeting["sequence"],
+        )
+
+
+async def queue_agenda(participant: Participant, meetings: list[MeetingOut], token: str) -> int | None:
+    """The agenda: every scheduled meeting with its time and table. Keyed by its content, so sending the
+    agendas again sends only those that changed."""
+    event = await _event(participant.event_id)
+    language = participant.language if participant.language in ("nl", "en") else "nl"
+    others = [m.person_b_id if m.person_a_id == participant.person_id else m.person_a_id for m in meetings]
+    people = await _people(others) if others else {}
+    items = []
+    for meeting, other in zip(meetings, others, strict=True):
+        assert meeting.starts_at is not None
+        assert meeting.ends_at is not None
+        items.append(
+            {
+                "when": format_when(meeting.starts_at, meeting.ends_at, language),
+                "time": f"{local(meeting.starts_at):%H:%M}–{local(meeting.ends_at):%H:%M}",
+                "table_number": meeting.table_number,
+                "other_name": people[other]["name"],
+                "other_organisation": people[other]["organisation_name"],
+            }
+        )
+    person = (await _people([participant.person_id]))[participant.person_id]
+    context = {
+        **_common(language),
+        "person": {"name": participant.name},
+        "event": _event_context(event, language),
+        "meetings": items,
+        "agenda_url": agenda_url(token),
+    }
+    content = ",".join(f"{m.id}/{m.sequence}" for m in meetings)
+    fingerprint = hashlib.sha256(content.encode()).hexdigest()[:16]
+    return await queue_rendered(
+        dedup_key=f"meeting_agenda:event {participant.event_id}:person {participant.person_id}:{fingerprint}",
+        kind="meeting_agenda",
+        recipient_email=person["email"],
+        recipient_name=person["name"],
+        language=language,
+        email=render_email("meeting_agenda_to_participant", language, context),
+        person_id=participant.person_id,
+        event_id=participant.event_id,
+    )
