@@ -794,6 +794,10 @@ async def _send_one(
         return False
     try:
         marked = await _mark_sent_and_send_dot(session, row["id"], token, marker, locking)
+    except DotSentUnmarked as exc:
+        await _mark_sent_when_reachable(row["id"], token, str(exc))
+        session.abort()
+        return False
     except (OSError, smtplib.SMTPException) as exc:  # the dot did not go out: the server drops the message
         await _retry_later([row], token, f"SMTP error: {exc}")
         session.abort()
@@ -955,13 +959,46 @@ async def _commit_with_dot(connection: Any, session: SmtpSession) -> bool:
                 sock.keep()  # the two calls that commit both
             for sock in held:
                 sock.release()
-        await commit
+        try:
+            await commit
+        except Exception as exc:
+            if error is None and not session.dot_pending:
+                raise DotSentUnmarked(repr(exc)) from exc
+            raise
     except BaseException:
         _drop(connection)
         raise
     if error is not None:
         raise error
     return True
+
+
+class DotSentUnmarked(Exception):
+    """The final dot went out, but the COMMIT that marks its row sent did not come back (the database went
+    away in between): the email is with the SMTP server and its row does not say so yet."""
+
+
+async def _mark_sent_when_reachable(row_id: int, token: str, error: str) -> None:
+    """Marks a row whose dot went out as sent, retrying while the database is away. The claim is ours until
+    `claim_timeout`, so the sweep cannot send the row again meanwhile; only if the database stays away longer
+    than that can the email go out twice."""
+    deadline = asyncio.get_running_loop().time() + MailSettings.claim_timeout.total_seconds() * 0.8
+    delay = 0.25
+    while True:
+        values = {
+            OutboxMessage.status: OutboxStatus.sent.value,
+            OutboxMessage.sent_at: utcnow(),
+            OutboxMessage.last_error: f"marked sent once the database was back: {error}",
+        }
+        try:
+            await _set_status([row_id], token, values)
+            return
+        except Exception:
+            if asyncio.get_running_loop().time() + delay > deadline:
+                logger.exception("outbox row %s was sent but cannot be marked so", row_id)
+                raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
 
 def _socket_of(connection: Any) -> Any:
