@@ -6,7 +6,8 @@ Creates a scratch PostgreSQL database, migrates it, starts a private Redis (a fr
 SMTP sink, `dtz-events run --workers W` (the web processes), `dtz-events worker --processes P` and one
 `dtz-events scheduler`, as the Procfile does. Seeds through the API (partners with coordinator accounts, 600
 people, published events) and in the database (RSVP, survey and feed links, as the emails would carry, and a
-past event's survey invitations). Then every client loops for the given time over this mix:
+past event's survey invitations). Then every client loops for the given time over this mix, pausing between
+requests as a person does (`--think`, mean 1 s, exponential; `--think 0` measures saturation instead):
 
     30 %  list events           GET  /api/events                (a partner coordinator's API key)
     10 %  public programme      GET  /api/events                (anonymous)
@@ -327,7 +328,9 @@ class Tally:
         return sum(n for (kind, status), n in self.statuses.items() if status not in good.get(kind, (200,)))
 
 
-async def client(server: Server, world: World, tally: Tally, until: float, seed_value: int) -> None:
+async def client(
+    server: Server, world: World, tally: Tally, until: float, seed_value: int, think: float
+) -> None:
     rng = random.Random(seed_value)
     conn = PageConnection(server.host, server.port)
     host = server.host
@@ -341,6 +344,8 @@ async def client(server: Server, world: World, tally: Tally, until: float, seed_
             except (OSError, asyncio.IncompleteReadError) as exc:
                 tally.add(kind, time.perf_counter(), 0, repr(exc).encode(), (200,))
                 await conn.close()
+            if think:  # a person reads the page before the next click
+                await asyncio.sleep(min(rng.expovariate(1 / think), until - time.monotonic()))
     finally:
         await conn.close()
 
@@ -391,13 +396,15 @@ async def one(
         tally.add(f"{kind} answer", started, status, body, (200,))
 
 
-async def load(server: Server, world: World, clients: int, seconds: float) -> tuple[Tally, float]:
+async def load(
+    server: Server, world: World, clients: int, seconds: float, think: float
+) -> tuple[Tally, float]:
     tally = Tally()
     started = time.monotonic()
     until = started + seconds
     async with asyncio.TaskGroup() as tg:
         for i in range(clients):
-            tg.create_task(client(server, world, tally, until, i))
+            tg.create_task(client(server, world, tally, until, i, think))
     return tally, time.monotonic() - started
 
 
@@ -484,6 +491,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--clients", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=1.0,
+        help="mean pause of a client between two requests, seconds (exponential); 0: back to back, which "
+        "measures the saturated capacity rather than what 100 people clicking see",
+    )
     parser.add_argument("--web", type=int, default=2, help="web processes")
     parser.add_argument("--worker-processes", type=int, default=2)
     parser.add_argument("--worker-threads", type=int, default=8)
@@ -503,7 +517,8 @@ def main(argv: list[str] | None = None) -> int:
     deadline = Deadline(args.timeout)
     db = ScratchDatabase(args.admin_url, args.database)
     print(
-        f"dtz-events load: {args.clients} clients for {args.seconds:.0f} s; {args.web} web processes, "
+        f"dtz-events load: {args.clients} clients for {args.seconds:.0f} s, think {args.think:g} s; "
+        f"{args.web} web processes, "
         f"{args.worker_processes} worker processes, 1 scheduler; PostgreSQL and Redis"
     )
     print(f"load average {load_average()} at start, {os.cpu_count()} cores", flush=True)
@@ -553,7 +568,9 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(f"seeded; load average {load_average()}; running ...", flush=True)
             tally, wall = run_async(
-                asyncio.wait_for(load(server, world, args.clients, args.seconds), deadline.remaining())
+                asyncio.wait_for(
+                    load(server, world, args.clients, args.seconds, args.think), deadline.remaining()
+                )
             )
             processes = {
                 "web": [p for p in ProcessTree(server.pid).pids() if p != server.pid and not _helper(p)],

@@ -23,7 +23,6 @@ from typing import Any, ParamSpec, TypeVar, cast
 
 import msgspec
 
-from dtz_events.cooperation import graph
 from dtz_events.cooperation.refresh import quarter_of, refresh_generation
 from dtz_events.cooperation.schemas import (
     HELIX_PAIRS,
@@ -605,6 +604,8 @@ async def network(s: Selection, draw: int = 40) -> Network:
     sql = _pairs(s, "all").add("SELECT org_a, org_b, sides FROM p")
     edges = [(r["org_a"], r["org_b"], int(r["sides"])) for r in await _rows(sql)]
     orgs = await _organisations({a for a, _, _ in edges} | {b for _, b, _ in edges})
+    from dtz_events.cooperation import graph  # networkx (and numpy) only once a network figure is asked for
+
     return graph.figures(s, edges, orgs, draw)
 
 

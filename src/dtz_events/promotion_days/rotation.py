@@ -16,11 +16,13 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
-from ortools.sat.python import cp_model
+if TYPE_CHECKING:
+    from ortools.sat.python import cp_model
 
-Variables = dict[tuple[int, int, int], cp_model.IntVar]
+Variables = dict[tuple[int, int, int], "cp_model.IntVar"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,7 +262,7 @@ class _Model:
     def __init__(self, problem: RotationProblem, units: list[_Unit], *, complete: bool) -> None:
         self.problem = problem
         self.units = units
-        self.model = cp_model.CpModel()
+        self.model = _cp().CpModel()
         self.unit_of = {g.id: i for i, unit in enumerate(units) for g in unit.groups}
         self.weight = {u: len(unit.groups) for u, unit in enumerate(units)}
         self.x: Variables = {}
@@ -329,7 +331,7 @@ class _Model:
         return high - low
 
     def run(self, seconds: float, workers: int, seed: int) -> tuple[cp_model.CpSolver, Any]:
-        solver = cp_model.CpSolver()
+        solver = _cp().CpSolver()
         solver.parameters.max_time_in_seconds = max(0.05, seconds)
         solver.parameters.num_workers = max(1, workers)
         solver.parameters.random_seed = seed
@@ -350,7 +352,15 @@ class _Model:
             self.model.add_hint(var, key in chosen)
 
 
-FOUND = (cp_model.OPTIMAL, cp_model.FEASIBLE)
+def _cp() -> ModuleType:
+    """CP-SAT, imported when a rotation is solved: the web processes that never solve one stay smaller."""
+    from ortools.sat.python import cp_model as module
+
+    return module
+
+
+def _found(status: Any) -> bool:
+    return status in (_cp().OPTIMAL, _cp().FEASIBLE)
 
 
 def solve(
@@ -374,10 +384,10 @@ def solve(
         if full.kept:
             full.model.maximize(sum(full.kept))
         solver, status = full.run(0.8 * left(), workers, seed)
-        if status in FOUND:
+        if _found(status):
             placements = full.placements(solver)
             complete_after = time.perf_counter() - started
-            proven = status == cp_model.OPTIMAL
+            proven = status == _cp().OPTIMAL
             even = _Model(problem, units, complete=True)
             if even.kept:
                 even.model.add(sum(even.kept) >= round(solver.objective_value))
@@ -385,8 +395,8 @@ def solve(
             even.hint(placements)
             if left() > 0.05:
                 solver2, status2 = even.run(left(), workers, seed)
-                if status2 in FOUND:
-                    placements, proven = even.placements(solver2), status2 == cp_model.OPTIMAL
+                if _found(status2):
+                    placements, proven = even.placements(solver2), status2 == _cp().OPTIMAL
                     solver, status = solver2, status2
             result = _result(problem, placements, proven, solver, status, time_limit, started)
             result.stats["complete_after"] = complete_after
@@ -403,10 +413,10 @@ def solve(
         best.hint(greedy)
     best.model.maximize(objective)
     solver, status = best.run(left(), workers, seed)
-    if status not in FOUND:
+    if not _found(status):
         return _result(problem, greedy, False, solver, status, time_limit, started)
     placements = best.placements(solver)
-    return _result(problem, placements, status == cp_model.OPTIMAL, solver, status, time_limit, started)
+    return _result(problem, placements, status == _cp().OPTIMAL, solver, status, time_limit, started)
 
 
 def _greedy(problem: RotationProblem, units: list[_Unit]) -> list[Placement]:
