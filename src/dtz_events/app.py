@@ -49,6 +49,7 @@ from dtz_events.pages.participant import SurveyPages, TicketPages
 from dtz_events.pages.partner import PartnerPages
 from dtz_events.pages.promotion_days import PromotionDayPages
 from dtz_events.pages.reference import ReferencePages
+from dtz_events.pages.reference_tags import AccountPages, TagPages
 from dtz_events.pages.rendering import STATIC_FILES, template_config
 from dtz_events.partners.controllers import (
     ImportController,
@@ -99,6 +100,7 @@ API_HANDLERS = [
 ]
 PAGE_HANDLERS = [RsvpPages, SurveyPages, TicketPages, LoginPages, OrganiserPages, SurveyResultsPage]
 PAGE_HANDLERS += [CooperationPages]
+PAGE_HANDLERS += [TagPages, AccountPages]
 PAGE_HANDLERS += [OrganiserEventPages, PartnerPages, ReferencePages, STATIC_FILES]
 PAGE_HANDLERS += BOARD_PAGES
 PAGE_HANDLERS += MATCHMAKING_PAGES

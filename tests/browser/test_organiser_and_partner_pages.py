@@ -168,7 +168,10 @@ async def test_main_pages_on_a_phone_and_a_desktop(
                 ("event", f"/organiser/events/{event}"),
                 ("quotas", f"/organiser/events/{event}/quotas"),
                 ("invite", f"/organiser/events/{event}/invite?q=a"),
-                ("import", "/organiser/import"),
+                ("programmes", "/organiser/programmes"),
+                ("programme", "/organiser/programmes/smart-industry-hub"),
+                ("themes", "/organiser/themes"),
+                ("import", "/organiser/import"),  # last: the import's dry run below starts here
             ):
                 await page.goto(server.url + path)
                 if size == "phone":
@@ -193,3 +196,16 @@ async def test_main_pages_on_a_phone_and_a_desktop(
                 await screenshot(page, "import-report-desktop")
         finally:
             await context.close()
+    # The accounts page is for admins only.
+    admin = world.actors["admin"].principal
+    assert admin is not None
+    await set_password(admin.account_id, PASSWORD)
+    context = await browser.new_context(viewport=PHONE, locale="nl-NL", is_mobile=True)
+    try:
+        page = await context.new_page()
+        await log_in(page, server, admin.email, "/organiser/accounts")
+        await check_axe(page)
+        assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        await screenshot(page, "accounts-phone")
+    finally:
+        await context.close()

@@ -51,6 +51,22 @@ async def create_tag(table: type[Programme] | type[Theme], data: TagCreate) -> T
     return TagOut(slug=data.slug, name_nl=data.name_nl, name_en=data.name_en)
 
 
+async def get_tag(table: type[Programme] | type[Theme], slug: str) -> TagOut:
+    row = await table.select().where(table.slug == slug).first()
+    if row is None:
+        raise NotFound(table._meta.tablename)
+    return TagOut(slug=row["slug"], name_nl=row["name_nl"], name_en=row["name_en"])
+
+
+async def rename_tag(table: type[Programme] | type[Theme], data: TagCreate) -> TagOut:
+    """New names for the tag with this slug; the slug itself stays (API callers and imports use it)."""
+    await get_tag(table, data.slug)
+    await table.update({table.name_nl: data.name_nl, table.name_en: data.name_en}).where(
+        table.slug == data.slug
+    )
+    return TagOut(slug=data.slug, name_nl=data.name_nl, name_en=data.name_en)
+
+
 async def tag_ids(table: type[Programme] | type[Theme], slugs: list[str], field: str) -> list[int]:
     """Ids for slugs, in order, or a field error naming the first unknown one."""
     wanted = list(dict.fromkeys(slugs))

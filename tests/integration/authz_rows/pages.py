@@ -101,6 +101,22 @@ async def _new_person_form(ctx: Ctx, role: str) -> dict[str, Any]:
     }
 
 
+async def _new_tag_form(ctx: Ctx, role: str) -> dict[str, str]:
+    n = ctx.next()
+    return {"slug": f"pagina-tag-{n}", "name_nl": f"Paginalabel {n}", "name_en": f"Page tag {n}"}
+
+
+async def _new_account_form(ctx: Ctx, role: str) -> dict[str, str]:
+    n = ctx.next()
+    return {"name": f"Pagina Account {n}", "email": f"account{n}@matrix.example", "role": "organiser"}
+
+
+ADMIN_PAGE = codes(303, 200, 404, 404, 404, 404)
+ADMIN_POST = codes(303, 303, 404, 404, 404, 404)
+HUB_FORM = {"name_nl": "Smart Industry Hub", "name_en": "Smart Industry Hub"}
+ENERGY_FORM = {"name_nl": "Energietransitie", "name_en": "Energy transition"}
+
+
 ORG_A_FORM = {
     "name": "Emmtec Industry & Business Park",
     "kind": "company",
@@ -372,6 +388,73 @@ ROWS: list[Row] = [
         codes(401, 422, 422, 403, 403, 403),
         params=const({"kind": "organisations"}),
         body=const("name,kind"),
+    ),
+    # ------------------------------------------------------------ programmes and themes; accounts (admins)
+    Row("programmes page", "GET", "/organiser/programmes", ORGANISER_PAGE, page=True),
+    Row(
+        "add a programme on the page",
+        "POST",
+        "/organiser/programmes",
+        ORGANISER_POST,
+        body=with_csrf(_new_tag_form),
+        form=True,
+        page=True,
+    ),
+    Row(
+        "the Smart Industry Hub's page",
+        "GET",
+        "/organiser/programmes/{slug:str}",
+        ORGANISER_PAGE,
+        params=const({"slug": "smart-industry-hub"}),
+        page=True,
+    ),
+    Row(
+        "save the Smart Industry Hub on the page",
+        "POST",
+        "/organiser/programmes/{slug:str}",
+        ORGANISER_POST,
+        params=const({"slug": "smart-industry-hub"}),
+        body=with_csrf(const(HUB_FORM)),
+        form=True,
+        page=True,
+    ),
+    Row("themes page", "GET", "/organiser/themes", ORGANISER_PAGE, page=True),
+    Row(
+        "add a theme on the page",
+        "POST",
+        "/organiser/themes",
+        ORGANISER_POST,
+        body=with_csrf(_new_tag_form),
+        form=True,
+        page=True,
+    ),
+    Row(
+        "the energy transition theme's page",
+        "GET",
+        "/organiser/themes/{slug:str}",
+        ORGANISER_PAGE,
+        params=const({"slug": "energietransitie"}),
+        page=True,
+    ),
+    Row(
+        "save the energy transition theme on the page",
+        "POST",
+        "/organiser/themes/{slug:str}",
+        ORGANISER_POST,
+        params=const({"slug": "energietransitie"}),
+        body=with_csrf(const(ENERGY_FORM)),
+        form=True,
+        page=True,
+    ),
+    Row("accounts page (admins only)", "GET", "/organiser/accounts", ADMIN_PAGE, page=True),
+    Row(
+        "add an account on the page (admins only)",
+        "POST",
+        "/organiser/accounts",
+        ADMIN_POST,
+        body=with_csrf(_new_account_form),
+        form=True,
+        page=True,
     ),
     # ------------------------------------------------------------ partner coordinators
     Row("partner's events page", "GET", "/partner", PARTNER_PAGE, page=True),
