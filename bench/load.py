@@ -328,6 +328,9 @@ class Tally:
         return sum(n for (kind, status), n in self.statuses.items() if status not in good.get(kind, (200,)))
 
 
+KEEP_ALIVE_SECONDS = 4.0  # uvicorn closes a connection idle for 5 s
+
+
 async def client(
     server: Server, world: World, tally: Tally, until: float, seed_value: int, think: float
 ) -> None:
@@ -345,7 +348,10 @@ async def client(
                 tally.add(kind, time.perf_counter(), 0, repr(exc).encode(), (200,))
                 await conn.close()
             if think:  # a person reads the page before the next click
-                await asyncio.sleep(min(rng.expovariate(1 / think), until - time.monotonic()))
+                pause = min(rng.expovariate(1 / think), until - time.monotonic())
+                if pause > KEEP_ALIVE_SECONDS:  # the server has closed the idle connection: a browser opens
+                    await conn.close()  # a new one for the next click
+                await asyncio.sleep(max(pause, 0))
     finally:
         await conn.close()
 
