@@ -17,10 +17,9 @@ from dtz_events.core import ical
 from dtz_events.core.clock import local
 from dtz_events.core.templating import format_when, render_email
 from dtz_events.mail.services import (
-    KIND_LABELS,
     MailSettings,
     calendar_entry,
-    calendar_location,
+    event_context,
     queue_rendered,
 )
 from dtz_events.partners.tables import Person
@@ -35,20 +34,6 @@ ITEM_KINDS = {
 
 def _settings() -> Any:
     return MailSettings.settings
-
-
-def _event_context(event: dict[str, Any], language: str) -> dict[str, Any]:
-    return {
-        "title": event["title"],
-        "kind": event["kind"],
-        "kind_label": KIND_LABELS[event["kind"]][language],
-        "description": event["description"],
-        "venue": event["venue"],
-        "address": event["address"],
-        "municipality": event["municipality"],
-        "location": calendar_location(event),
-        "when": format_when(event["starts_at"], event["ends_at"], language),
-    }
 
 
 async def agenda_context(event: dict[str, Any], language: str) -> list[dict[str, Any]]:
@@ -147,7 +132,7 @@ async def queue_invitation(event: dict[str, Any], registration_id: int, revision
     page_url = await member_page_url(registration["person"], event["id"])
     context = {
         **_base_context(registration),
-        "event": _event_context(event, language),
+        "event": event_context(event, language),
         "agenda": await agenda_context(event, language),
         "rsvp": rsvp,
         "page_url": page_url,
@@ -184,7 +169,7 @@ async def queue_deputy_cancelled(event: dict[str, Any], registration_id: int) ->
     language = registration["language"]
     context = {
         **_base_context(registration),
-        "event": _event_context(event, language),
+        "event": event_context(event, language),
         "seat": seat["seat"],
         "member_name": seat["member_name"],
         "has_calendar": True,
@@ -217,7 +202,7 @@ async def queue_agenda_changed(event: dict[str, Any], session_id: int, version: 
         language = registration["language"]
         context = {
             **_base_context(registration),
-            "event": _event_context(event, language),
+            "event": event_context(event, language),
             "agenda": await agenda_context(event, language),
             "page_url": await member_page_url(registration["person"], event["id"]),
         }
@@ -269,7 +254,7 @@ async def queue_quorum_warning(event: dict[str, Any], figures: Quorum, secretary
     language = secretary["language"] or "nl"
     context = {
         **_base_context(secretary),
-        "event": _event_context(event, language),
+        "event": event_context(event, language),
         "quorum": figures,
         "page_url": f"{_settings().base_url}/board/secretary/sessions/{event['id']}",
     }

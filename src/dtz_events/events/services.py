@@ -375,14 +375,14 @@ async def invitation_preview(
     links point nowhere (`#`), as they are made per recipient when the email is sent."""
     from email.utils import parseaddr
 
-    from dtz_events.mail.services import MailSettings, _event_context
+    from dtz_events.mail.services import MailSettings, event_context
 
     event = await managed_event_row(principal, event_id)
     settings = MailSettings.settings
     sample = {"nl": "Voorbeeld Deelnemer", "en": "Sample Participant"}.get(language, "Voorbeeld Deelnemer")
     context = {
         "person": {"name": sample},
-        "event": _event_context(event, language),
+        "event": event_context(event, language),
         "rsvp": {answer: "#" for answer in ("accepted", "tentative", "declined")},
         "ticket_url": "#",
         "survey": None,

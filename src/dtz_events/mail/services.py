@@ -299,7 +299,8 @@ def calendar_location(event: dict[str, Any]) -> str:
     return ", ".join(one_line(p) for p in place if p and p.strip())
 
 
-def _event_context(event: dict[str, Any], language: str) -> dict[str, Any]:
+def event_context(event: dict[str, Any], language: str) -> dict[str, Any]:
+    """What an email template knows of an event, in the recipient's language."""
     return {
         "title": event["title"],
         "kind": event["kind"],
@@ -457,15 +458,15 @@ def _render_email(
 ) -> dict[str, Any]:
     settings = MailSettings.settings
     language = row["language"]
-    event_context = None
+    shown_event = None
     if event is not None:
         key = (event["id"], language)
-        event_context = event_contexts.get(key)
-        if event_context is None:
-            event_context = event_contexts[key] = _event_context(event, language)
+        shown_event = event_contexts.get(key)
+        if shown_event is None:
+            shown_event = event_contexts[key] = event_context(event, language)
     context = {
         "person": {"name": row["recipient_name"]},
-        "event": event_context,
+        "event": shown_event,
         **links.context(),
         "has_calendar": bool(row["ics_method"]),
         "organiser_email": _sender(settings.mail_from),

@@ -12,7 +12,7 @@ from dtz_events.core import ical
 from dtz_events.core.clock import local
 from dtz_events.core.templating import format_when, render_email
 from dtz_events.events.tables import Event
-from dtz_events.mail.services import KIND_LABELS, MailSettings, calendar_location, queue_rendered
+from dtz_events.mail.services import MailSettings, calendar_location, event_context, queue_rendered
 from dtz_events.partners.tables import Person
 
 if TYPE_CHECKING:
@@ -47,16 +47,8 @@ async def _event(event_id: int) -> dict[str, Any]:
 
 
 def _event_context(event: dict[str, Any], language: str) -> dict[str, Any]:
-    return {
-        "title": event["title"],
-        "kind_label": KIND_LABELS[event["kind"]][language],
-        "location": calendar_location(event),
-        "venue": event["venue"],
-        "address": event["address"],
-        "municipality": event["municipality"],
-        "when": format_when(event["starts_at"], event["ends_at"], language),
-        "description": "",
-    }
+    """The event as other emails show it, without its description: a meeting email is about the meeting."""
+    return {**event_context(event, language), "description": ""}
 
 
 async def _people(ids: list[int]) -> dict[int, dict[str, Any]]:

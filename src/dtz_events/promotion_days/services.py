@@ -21,11 +21,16 @@ from dtz_events.core.clock import local, utcnow
 from dtz_events.core.db import write_transaction
 from dtz_events.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from dtz_events.core.schemas import normalise_email
-from dtz_events.core.templating import format_when, render_email
+from dtz_events.core.templating import render_email
 from dtz_events.events.schemas import EventKind, EventStatus
 from dtz_events.events.services import get_event_row
 from dtz_events.events.tables import Event
-from dtz_events.mail.services import KIND_LABELS, MailSettings, calendar_location, queue_rendered
+from dtz_events.mail.services import (
+    MailSettings,
+    calendar_location,
+    event_context,
+    queue_rendered,
+)
 from dtz_events.mail.tables import OutboxMessage
 from dtz_events.partners.tables import Organisation, Person
 from dtz_events.promotion_days import rotation as solver
@@ -976,20 +981,6 @@ def _group_digest(day: Day, group: dict[str, Any]) -> str:
     )
 
 
-def _event_context(event: dict[str, Any], language: str) -> dict[str, Any]:
-    return {
-        "title": event["title"],
-        "kind": event["kind"],
-        "kind_label": KIND_LABELS[event["kind"]][language],
-        "description": event["description"],
-        "venue": event["venue"],
-        "address": event["address"],
-        "municipality": event["municipality"],
-        "location": calendar_location(event),
-        "when": format_when(event["starts_at"], event["ends_at"], language),
-    }
-
-
 def _time_range(starts_at: datetime, ends_at: datetime) -> str:
     return f"{local(starts_at):%H:%M}–{local(ends_at):%H:%M}"
 
@@ -1036,7 +1027,7 @@ def _group_email_context(
     title_key = "title_nl" if language == "nl" else "title_en"
     return {
         **_common_context(language, teacher["name"]),
-        "event": _event_context(day.event, language),
+        "event": event_context(day.event, language),
         "group": {
             "class_name": group["class_name"],
             "school_name": group["school_name"],
@@ -1170,7 +1161,7 @@ async def _sync_host(day: Day, workshop: dict[str, Any]) -> int:
         by_round[v.round].append(v)
     context = {
         **_common_context(language, person["name"]),
-        "event": _event_context(day.event, language),
+        "event": event_context(day.event, language),
         "workshop": {
             "title": workshop["title_nl"] if language == "nl" else workshop["title_en"],
             "place": workshop["place"],
