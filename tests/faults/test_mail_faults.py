@@ -155,7 +155,14 @@ async def assert_each_exactly_once(rig: Rig, fanout: Fanout, failed: frozenset[s
     doubled = {address: n for address, n in counts.items() if n > 1}
     missing = expected - counts.keys()
     unexpected = counts.keys() - expected
-    assert not doubled, f"{len(doubled)} recipients got more than one email: {sorted(doubled.items())[:10]}"
+    if doubled:
+        rows = await OutboxMessage.select(*ROW_FACTS).where(
+            OutboxMessage.recipient_email.is_in(sorted(doubled)[:10])
+        )
+        raise AssertionError(
+            f"{len(doubled)} recipients got more than one email: {sorted(doubled.items())[:10]}\n"
+            f"{rows}\n{rig.diagnosis()}"
+        )
     if missing:
         rows = await OutboxMessage.select(*ROW_FACTS).where(
             OutboxMessage.recipient_email.is_in(sorted(missing)[:10])

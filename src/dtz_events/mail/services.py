@@ -20,6 +20,7 @@ from email.utils import format_datetime, parseaddr
 from functools import lru_cache
 from typing import Any
 
+from asyncpg.exceptions import InterfaceError
 from babel.dates import format_date
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.query.functions.aggregate import Count
@@ -873,7 +874,7 @@ async def _mark_sent_and_send_dot(
             locked = await (locking if locking is not None else marker.lock(db, row_id, token))
             return locked and await _commit_with_dot(marker.connection_, session)
         finally:
-            if marker.connection_ is not None and marker.connection_.is_closed():
+            if marker.connection_ is not None and _gone(marker.connection_):
                 await marker.close()
     # SQLite, or inside a caller's transaction: mark, then the dot.
     values = {OutboxMessage.status: OutboxStatus.sent.value, OutboxMessage.sent_at: utcnow()}
@@ -921,7 +922,7 @@ class _Marker:
 
     async def rollback(self) -> None:
         connection = self.connection_
-        if connection is not None and not connection.is_closed() and connection.is_in_transaction():
+        if connection is not None and not _gone(connection) and connection.is_in_transaction():
             try:
                 await connection.execute("ROLLBACK")
             except Exception:
@@ -936,8 +937,15 @@ class _Marker:
                 await connection.close()
 
 
+def _gone(connection: Any) -> bool:
+    try:
+        return bool(connection.is_closed())
+    except InterfaceError:  # a pool's proxy whose connection was lost: asyncpg has taken it back already
+        return True
+
+
 def _drop(connection: Any) -> None:
-    if not connection.is_closed() and connection.is_in_transaction():
+    if not _gone(connection) and connection.is_in_transaction():
         connection.terminate()  # PostgreSQL rolls back; the pool replaces the connection
 
 
@@ -979,12 +987,19 @@ class DotSentUnmarked(Exception):
     away in between): the email is with the SMTP server and its row does not say so yet."""
 
 
+# How long a worker keeps trying to mark a row whose dot went out: a database outage of any length the
+# service is meant to ride out (the worker does nothing else meanwhile; nothing else works either).
+UNMARKED_PATIENCE = timedelta(minutes=8)
+
+
 async def _mark_sent_when_reachable(row_id: int, token: str, error: str) -> None:
-    """Marks a row whose dot went out as sent, retrying while the database is away. The claim is ours until
-    `claim_timeout`, so the sweep cannot send the row again meanwhile; only if the database stays away longer
-    than that can the email go out twice."""
-    deadline = asyncio.get_running_loop().time() + MailSettings.claim_timeout.total_seconds() * 0.8
-    delay = 0.25
+    """Marks a row whose dot went out as sent, retrying while the database is away. The sweep leaves the
+    claim alone meanwhile: until `claim_timeout` after the claim and, when PostgreSQL restarted, until
+    `claim_timeout` after the restart (see `_stale_claims`); retries come at least ten times in that window,
+    so the row is marked before the sweep could take it back."""
+    claim = MailSettings.claim_timeout.total_seconds()
+    deadline = asyncio.get_running_loop().time() + max(claim * 0.8, UNMARKED_PATIENCE.total_seconds())
+    delay, longest = 0.1, min(5.0, claim / 10)
     while True:
         values = {
             OutboxMessage.status: OutboxStatus.sent.value,
@@ -992,14 +1007,17 @@ async def _mark_sent_when_reachable(row_id: int, token: str, error: str) -> None
             OutboxMessage.last_error: f"marked sent once the database was back: {error}",
         }
         try:
-            await _set_status([row_id], token, values)
+            if await _set_status([row_id], token, values):
+                logger.warning("outbox row %s was sent; marked so once the database was back", row_id)
+            else:
+                logger.error("outbox row %s was sent, but its claim was taken back: it may go twice", row_id)
             return
         except Exception:
             if asyncio.get_running_loop().time() + delay > deadline:
                 logger.exception("outbox row %s was sent but cannot be marked so", row_id)
                 raise
             await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
+            delay = min(delay * 2, longest)
 
 
 def _socket_of(connection: Any) -> Any:
@@ -1047,15 +1065,28 @@ async def _pick(where: list[Any]) -> list[int]:
     return [r["id"] for r in await query]
 
 
+async def _stale_claims(now: datetime) -> list[int]:
+    """Inside write_transaction(): claims whose worker has most likely died. Right after PostgreSQL
+    restarted, none: a worker whose final dot went out just before the restart may still be waiting to
+    mark its row sent (`_mark_sent_when_reachable`), and every claim made before the restart looks old."""
+    if is_postgres():
+        restarted = await OutboxMessage.raw(
+            "SELECT now() - pg_postmaster_start_time() < {} AS recent", MailSettings.claim_timeout
+        )
+        if restarted[0]["recent"]:
+            return []
+    return await _pick(
+        [
+            OutboxMessage.status == OutboxStatus.sending.value,
+            OutboxMessage.claimed_at < now - MailSettings.claim_timeout,
+        ]
+    )
+
+
 async def sweep(now: datetime) -> int:
     """Take back rows whose worker died, and dispatch rows whose message was lost or whose retry is due."""
     async with write_transaction():
-        stale = await _pick(
-            [
-                OutboxMessage.status == OutboxStatus.sending.value,
-                OutboxMessage.claimed_at < now - MailSettings.claim_timeout,
-            ]
-        )
+        stale = await _stale_claims(now)
         if stale:
             await OutboxMessage.update(
                 {
