@@ -8,11 +8,11 @@ BROWSER_DIR := tests/browser
 AXE_STAMP := $(BROWSER_DIR)/node_modules/.installed
 export PICCOLO_CONF := dtz_events.piccolo_conf
 
-.PHONY: run demo test test-postgres test-sqlite lint format typecheck bench install clean
+.PHONY: run demo test test-postgres test-sqlite lint format typecheck bench audit install clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --upgrade pip setuptools
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
@@ -52,6 +52,10 @@ format: $(TEST_STAMP)
 
 typecheck: $(TEST_STAMP)
 	$(BIN)/mypy src
+
+# Known vulnerabilities in what is installed (PyPI's advisory data; needs pypi.org's per-release JSON API).
+audit: $(TEST_STAMP)
+	$(BIN)/pip-audit --skip-editable --progress-spinner off --strict
 
 bench: $(TEST_STAMP)
 	$(BIN)/python bench/register.py
