@@ -317,7 +317,7 @@ async def update_event(principal: Principal, event_id: int, data: EventUpdate) -
             if theme_ids:
                 await EventTheme.insert(*(EventTheme(event=event_id, theme=t) for t in theme_ids))
         if material:
-            await queue_for_event(event_id, EmailKind.event_changed, ["confirmed", "invited"])
+            await queue_for_event(event_id, EmailKind.event_changed, ["confirmed", "invited", "waitlisted"])
         if "capacity" in changes:
             await fill_from_waitlist(event_id)
     return await get_event(principal, event_id)

@@ -346,7 +346,13 @@ SURVEY_KINDS = frozenset({EmailKind.survey_invitation, EmailKind.survey_reminder
 
 def _link_owners(rows: list[dict[str, Any]], kinds: frozenset[EmailKind]) -> list[dict[str, Any]]:
     names = {kind.value for kind in kinds}
-    return [r for r in rows if r["registration"] is not None and r["kind"] in names]
+    return [r for r in rows if r["registration"] is not None and r["kind"] in names and not _on_waitlist(r)]
+
+
+def _on_waitlist(row: dict[str, Any]) -> bool:
+    """A change notice to someone on the waiting list: the only one without a calendar update, and without
+    RSVP links (there is no seat to answer for)."""
+    return row["kind"] == EmailKind.event_changed.value and not row["ics_method"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -470,6 +476,7 @@ def _render_email(
         "event": shown_event,
         **links.context(),
         "has_calendar": bool(row["ics_method"]),
+        "on_waitlist": _on_waitlist(row),
         "organiser_email": _sender(settings.mail_from),
         "base_url": settings.base_url,
         "reminder_hours": event["reminder_hours"] if event else 0,

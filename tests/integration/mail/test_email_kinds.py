@@ -379,7 +379,8 @@ async def test_a_changed_event_sends_a_request_with_the_next_sequence(client, wo
     event_id, start = await new_event(client, world, capacity=2)
     await register(client, world, event_id, "a1")
     await register(client, world, event_id, "b1")
-    await register(client, world, event_id, "c1")  # wait-listed: no calendar entry to update
+    await register(client, world, event_id, "c1")  # wait-listed, promoted below
+    await register(client, world, event_id, "a2")  # wait-listed, and stays so
     await mail_env.flush()
 
     r = await client.patch(f"/api/events/{event_id}", json={"capacity": 3}, headers=organiser(world))
@@ -417,6 +418,15 @@ async def test_a_changed_event_sends_a_request_with_the_next_sequence(client, wo
         assert vevent.decoded("DTSTART") == moved
         assert "Hal 3, Emmtec" in str(vevent["LOCATION"])
         assert str(vevent["UID"]) == f"event-{event_id}@testserver.local"
+    # a2, still on the waiting list, hears of the new time too: no calendar entry to update, no RSVP.
+    _waiting, waiting_changed = inbox(mail_env, "a2")
+    assert waiting_changed["Subject"] == f"Gewijzigd: {TITLE}"
+    assert_details(waiting_changed, moved, "nl", venue="Hal 3, Emmtec")
+    assert_no_calendar(waiting_changed)
+    assert rsvp_links(waiting_changed) == []
+    assert "Je staat nog op de wachtlijst" in text_of(waiting_changed)
+    assert "Je staat nog op de wachtlijst" in html_of(waiting_changed)
+    assert "Je staat nog op de wachtlijst" not in text_of(changed)
     # c1 was promoted before the change (with the old time); they hear of the change like everyone else.
     assert subjects(mail_env, "c1") == [
         f"Wachtlijst: {TITLE}",
