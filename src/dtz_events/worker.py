@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import signal
 from contextvars import Token
+from types import FrameType
 from typing import Any
 
 import dramatiq
@@ -73,10 +76,39 @@ class RequestIdMiddleware(dramatiq.Middleware):
         self.after_process_message(broker, message)
 
 
+class SecondSignalStopsMiddleware(dramatiq.Middleware):
+    """A second SIGTERM (or SIGHUP) ends a worker process at once. Dramatiq answers it with sys.exit() in the
+    main thread, which then waits forever for the consumer and event-loop threads that a graceful stop had not
+    finished yet: the process hung. Rows it held are taken back by the scheduler's sweep."""
+
+    def after_process_boot(self, broker: dramatiq.Broker) -> None:
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            graceful = signal.getsignal(signum)
+            if callable(graceful):
+                signal.signal(signum, _second_signal_exits(graceful))
+
+
+def _second_signal_exits(graceful: Any) -> Any:
+    received = 0
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        nonlocal received
+        received += 1
+        if received == 1:
+            graceful(signum, frame)
+            return
+        logger.warning("second signal %s: stopping now", signal.Signals(signum).name)
+        logging.shutdown()
+        os._exit(1)  # dramatiq's RET_KILLED
+
+    return handle
+
+
 settings = Settings.from_env()
 configure_logging()
 broker = setup_broker(settings)
 broker.add_middleware(DatabaseMiddleware(settings))
 broker.add_middleware(RequestIdMiddleware())
+broker.add_middleware(SecondSignalStopsMiddleware())
 
 from dtz_events import tasks  # noqa: E402,F401 - the actors, after the broker is set

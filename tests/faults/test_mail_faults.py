@@ -13,6 +13,8 @@ hundred (with the mark awaited before the dot, in nearly every run), and that re
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -201,6 +203,32 @@ async def test_a_worker_killed_mid_run_loses_and_doubles_nothing(rig: Rig) -> No
         await assert_each_exactly_once(rig, fanout)
         retried = await OutboxMessage.count().where(OutboxMessage.attempts > 1)
         assert retried > 0, "no row claimed by the killed worker was taken back and sent again"
+
+
+async def test_a_worker_stopped_twice_mid_run_ends_at_once_and_the_rest_goes_out_once(rig: Rig) -> None:
+    """An impatient stop (SIGTERM, then SIGTERM again, as a process manager or a double Ctrl-C sends):
+    the worker ends within seconds instead of hanging, and its rows are taken back."""
+    async with asyncio.timeout(CASE_TIMEOUT):
+        n = 600
+        fanout = await draft_event_with(n)
+        rig.sink.handler.rcpt_delay = 0.02  # a batch takes a second: the second signal comes mid-stop
+        rig.sink.start()
+        first = await rig.start_worker(processes=2)
+        rig.start_scheduler()
+        await publish(fanout)
+        await wait_until(rig, "the first emails", lambda: len(rig.sink.received) >= 100)
+        await wait_until(rig, "rows being sent", in_sending)
+        os.kill(first.pid, signal.SIGTERM)
+        await asyncio.sleep(0.2)
+        os.kill(first.pid, signal.SIGTERM)
+        code = await asyncio.to_thread(first.process.wait, 15)
+        first.killed = True
+        assert code != 0, first.tail()
+        assert first.log().count("stopping now") == 2, first.tail()
+        assert len(rig.sink.received) < n, "the worker was stopped only after the run"
+        rig.sink.handler.rcpt_delay = 0
+        await rig.start_worker()
+        await assert_each_exactly_once(rig, fanout)
 
 
 # ---------------------------------------------------------------- (b) the SMTP server down, then up
