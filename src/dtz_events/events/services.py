@@ -35,6 +35,9 @@ from dtz_events.registrations.tables import Registration
 # A change to any of these moves or renames the calendar entry: SEQUENCE goes up and attendees are told.
 MATERIAL_FIELDS = ("title", "starts_at", "ends_at", "venue", "address", "description")
 BOARD_ROLES = frozenset({Role.admin, Role.organiser, Role.board_secretary})
+# Who hears of a published event's publication, change or cancellation: everyone whose registration stands
+# (the waiting list without a calendar entry to update).
+TOLD_OF_EVENT = ["confirmed", "invited", "waitlisted"]
 
 
 # ---------------------------------------------------------------- who sees what
@@ -317,7 +320,7 @@ async def update_event(principal: Principal, event_id: int, data: EventUpdate) -
             if theme_ids:
                 await EventTheme.insert(*(EventTheme(event=event_id, theme=t) for t in theme_ids))
         if material:
-            await queue_for_event(event_id, EmailKind.event_changed, ["confirmed", "invited", "waitlisted"])
+            await queue_for_event(event_id, EmailKind.event_changed, TOLD_OF_EVENT)
         if "capacity" in changes:
             await fill_from_waitlist(event_id)
     return await get_event(principal, event_id)
@@ -339,9 +342,9 @@ async def _transition(
             values[Event.sequence] = Event.sequence + 1
         await Event.update(values).where(Event.id == event_id)
         if to is EventStatus.published:
-            await queue_for_event(event_id, None, ["confirmed", "invited", "waitlisted"])
+            await queue_for_event(event_id, None, TOLD_OF_EVENT)
         elif to is EventStatus.cancelled and current is EventStatus.published:
-            await queue_for_event(event_id, EmailKind.event_cancelled, ["confirmed", "invited", "waitlisted"])
+            await queue_for_event(event_id, EmailKind.event_cancelled, TOLD_OF_EVENT)
     return await get_event(principal, event_id)
 
 

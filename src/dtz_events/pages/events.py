@@ -6,17 +6,17 @@ from __future__ import annotations
 
 import contextlib
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.params import PathParameter, QueryParameter
 from litestar.response import Response, Template
-from litestar.status_codes import HTTP_200_OK, HTTP_400_BAD_REQUEST, HTTP_409_CONFLICT
+from litestar.status_codes import HTTP_200_OK, HTTP_409_CONFLICT
 
 from dtz_events.core.auth import PUBLIC, Principal, roles
 from dtz_events.core.clock import local, utcnow
-from dtz_events.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from dtz_events.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from dtz_events.core.i18n import LANGUAGES, gettext
 from dtz_events.core.schemas import Pagination
 from dtz_events.core.templating import format_when
@@ -28,14 +28,13 @@ from dtz_events.pages import access, queries
 from dtz_events.pages.access import PageResult
 from dtz_events.pages.controllers import event_context
 from dtz_events.pages.forms import (
+    FormErrors,
     csv_text,
-    domain_errors,
+    form_page,
     local_input,
-    msgspec_errors,
     parse_int,
     parse_local,
-    problems,
-    translated,
+    save_or_rerender,
 )
 from dtz_events.pages.rendering import page_language
 from dtz_events.partners.services import list_tags
@@ -125,14 +124,53 @@ def _parse_event(values: dict[str, str], kind: str) -> dict[str, Any]:
     body["visibility"] = Visibility.invited.value if board else values.get("visibility") or "partners"
     body["programme"] = values.get("programme") or None
     if errors:
-        raise _Invalid(errors)
+        raise FormErrors(errors)
     return body
 
 
-class _Invalid(Exception):
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__(", ".join(errors))
-        self.errors = errors
+def _event_create(values: dict[str, str]) -> EventCreate:
+    kind = values.get("kind", "")
+    if kind not in KIND_LABELS:
+        raise FormErrors({"kind": "Choose a kind of event."})
+    return msgspec.convert({"kind": kind, **_parse_event(values, kind)}, EventCreate)
+
+
+async def _change_or_confirm(
+    request: Request[Any, Any, Any], managed: ManagedEvent, values: dict[str, str]
+) -> PageResult:
+    """Saves the change and answers where to go next; but a change of a published event that people are told
+    of is first confirmed: then the confirmation page."""
+    principal, lang, event = managed
+    body = _parse_event(values, event["kind"])
+    data = msgspec.convert(body, EventUpdate)
+    changed = [f for f in MATERIAL_FIELDS if body[f] != event[f]]
+    if event["status"] == EventStatus.published.value and changed and values.get("confirm") != "yes":
+        counts = (await queries.status_counts([event["id"]]))[event["id"]]
+        return _confirm(
+            request,
+            principal,
+            event,
+            "change",
+            _who(counts, queries.NOTIFIED, lang),
+            hidden={k: v for k, v in values.items() if k not in ("_csrf_token", "confirm")},
+            changed=[gettext(lang, EVENT_LABELS[f]) for f in changed],
+        )
+    await events.update_event(principal, event["id"], data)
+    if event["status"] == EventStatus.published.value:
+        return access.see_other(f"/organiser/events/{event['id']}/progress")
+    return access.see_other(f"/organiser/events/{event['id']}")
+
+
+async def _set_quota(principal: Principal, event_id: int, values: dict[str, str]) -> None:
+    errors: dict[str, str] = {}
+    organisation = parse_int(values.get("organisation", ""), "organisation", errors, low=1, high=2**31 - 1)
+    seats = parse_int(values.get("seats", ""), "seats", errors)
+    if organisation is None or seats is None:
+        raise FormErrors(errors)
+    try:
+        await registrations.set_quota(principal, event_id, organisation, seats)
+    except NotFound as exc:
+        raise FormErrors({"organisation": "Choose an organisation."}) from exc
 
 
 async def _form_page(
@@ -144,22 +182,20 @@ async def _form_page(
     errors: dict[str, str] | None = None,
 ) -> Template:
     lang = page_language(request, principal)
-    errors = translated(errors or {}, lang)
     programmes = await list_tags(Programme)
-    context = {
-        "lang": lang,
-        "principal": principal,
-        "event": event,
-        "values": values,
-        "errors": errors,
-        "error_list": problems(errors, EVENT_LABELS, lang),
-        "kinds": [(k, gettext(lang, v)) for k, v in KIND_LABELS.items()],
-        "visibilities": [(k, gettext(lang, v)) for k, v in VISIBILITY_LABELS.items()],
-        "programmes": [(p.slug, p.name_nl if lang == "nl" else p.name_en) for p in programmes],
-        "published": event is not None and event["status"] == EventStatus.published.value,
-    }
-    status = HTTP_400_BAD_REQUEST if errors else HTTP_200_OK
-    return Template("event_form.html.j2", context=context, status_code=status)
+    return form_page(
+        "event_form.html.j2",
+        lang,
+        principal,
+        EVENT_LABELS,
+        values,
+        errors,
+        event=event,
+        kinds=[(k, gettext(lang, v)) for k, v in KIND_LABELS.items()],
+        visibilities=[(k, gettext(lang, v)) for k, v in VISIBILITY_LABELS.items()],
+        programmes=[(p.slug, p.name_nl if lang == "nl" else p.name_en) for p in programmes],
+        published=event is not None and event["status"] == EventStatus.published.value,
+    )
 
 
 async def _event_or_none(principal: Principal, event_id: int) -> dict[str, Any] | None:
@@ -172,6 +208,24 @@ async def _event_or_none(principal: Principal, event_id: int) -> dict[str, Any] 
         row = await Programme.select(Programme.slug).where(Programme.id == event["programme"]).first()
         slug = row["slug"] if row else None
     return {**event, "programme_slug": slug}
+
+
+class ManagedEvent(NamedTuple):
+    principal: Principal
+    lang: str
+    event: dict[str, Any]
+
+
+async def _managed_event(request: Request[Any, Any, Any], event_id: int) -> ManagedEvent | PageResult:
+    """The organiser, the page's language and the event they manage; else the page to answer instead."""
+    principal = access.organiser(request)
+    if not isinstance(principal, Principal):
+        return principal
+    lang = page_language(request, principal)
+    event = await _event_or_none(principal, event_id)
+    if event is None:
+        return access.not_found(lang)
+    return ManagedEvent(principal, lang, event)
 
 
 def _who(counts: dict[str, int], statuses: tuple[str, ...], lang: str) -> list[tuple[str, int]]:
@@ -235,31 +289,19 @@ class OrganiserEventPages(Controller):
         if not isinstance(principal, Principal):
             return principal
         values = await access.form_values(request)
-        kind = values.get("kind", "")
-        try:
-            if kind not in KIND_LABELS:
-                raise _Invalid({"kind": "Choose a kind of event."})
-            body = _parse_event(values, kind)
-            data = msgspec.convert({"kind": kind, **body}, EventCreate)
-            host = request.app.state.settings.host
-            created = await events.create_event(principal, data, host)
-        except _Invalid as exc:
-            return await _form_page(request, principal, values, errors=exc.errors)
-        except msgspec.ValidationError as exc:
-            return await _form_page(request, principal, values, errors=msgspec_errors(exc))
-        except DomainError as exc:
-            return await _form_page(request, principal, values, errors=domain_errors(exc, "title"))
-        return access.see_other(f"/organiser/events/{created.id}")
+        return await save_or_rerender(
+            lambda: events.create_event(principal, _event_create(values), request.app.state.settings.host),
+            lambda errors: _form_page(request, principal, values, errors=errors),
+            main_field="title",
+            done=lambda created: access.see_other(f"/organiser/events/{created.id}"),
+        )
 
     @get("/{event_id:int}", opt=roles(PUBLIC))
     async def show(self, request: Request[Any, Any, Any], event_id: EventId) -> PageResult:
-        principal = access.organiser(request)
-        if not isinstance(principal, Principal):
-            return principal
-        lang = page_language(request, principal)
-        event = await _event_or_none(principal, event_id)
-        if event is None:
-            return access.not_found(lang)
+        found = await _managed_event(request, event_id)
+        if not isinstance(found, ManagedEvent):
+            return found
+        principal, lang, event = found
         counts = (await queries.status_counts([event_id]))[event_id]
         outbox = (await queries.outbox_counts_for([event_id]))[event_id]
         context = {
@@ -278,50 +320,25 @@ class OrganiserEventPages(Controller):
 
     @get("/{event_id:int}/edit", opt=roles(PUBLIC))
     async def edit(self, request: Request[Any, Any, Any], event_id: EventId) -> PageResult:
-        principal = access.organiser(request)
-        if not isinstance(principal, Principal):
-            return principal
-        event = await _event_or_none(principal, event_id)
-        if event is None:
-            return access.not_found(page_language(request, principal))
+        found = await _managed_event(request, event_id)
+        if not isinstance(found, ManagedEvent):
+            return found
+        principal, _, event = found
         return await _form_page(request, principal, _values_of(event), event=event)
 
     @post("/{event_id:int}/edit", opt=roles(PUBLIC), status_code=HTTP_200_OK)
     async def update(self, request: Request[Any, Any, Any], event_id: EventId) -> PageResult:
-        principal = access.organiser(request)
-        if not isinstance(principal, Principal):
-            return principal
-        lang = page_language(request, principal)
-        event = await _event_or_none(principal, event_id)
-        if event is None:
-            return access.not_found(lang)
+        found = await _managed_event(request, event_id)
+        if not isinstance(found, ManagedEvent):
+            return found
+        principal, _, event = found
         values = await access.form_values(request)
-        try:
-            body = _parse_event(values, event["kind"])
-            data = msgspec.convert(body, EventUpdate)
-            changed = [f for f in MATERIAL_FIELDS if body[f] != event[f]]
-            if event["status"] == EventStatus.published.value and changed and values.get("confirm") != "yes":
-                counts = (await queries.status_counts([event_id]))[event_id]
-                return _confirm(
-                    request,
-                    principal,
-                    event,
-                    "change",
-                    _who(counts, queries.NOTIFIED_ON_CHANGE, lang),
-                    hidden={k: v for k, v in values.items() if k not in ("_csrf_token", "confirm")},
-                    changed=[gettext(lang, EVENT_LABELS[f]) for f in changed],
-                )
-            await events.update_event(principal, event_id, data)
-        except _Invalid as exc:
-            return await _form_page(request, principal, values, event=event, errors=exc.errors)
-        except msgspec.ValidationError as exc:
-            return await _form_page(request, principal, values, event=event, errors=msgspec_errors(exc))
-        except DomainError as exc:
-            errors = domain_errors(exc, "title")
-            return await _form_page(request, principal, values, event=event, errors=errors)
-        if event["status"] == EventStatus.published.value:
-            return access.see_other(f"/organiser/events/{event_id}/progress")
-        return access.see_other(f"/organiser/events/{event_id}")
+        return await save_or_rerender(
+            lambda: _change_or_confirm(request, found, values),
+            lambda errors: _form_page(request, principal, values, event=event, errors=errors),
+            main_field="title",
+            done=lambda answer: answer,
+        )
 
     @get("/{event_id:int}/preview", opt=roles(PUBLIC))
     async def preview(
@@ -331,13 +348,10 @@ class OrganiserEventPages(Controller):
         language: Annotated[str | None, QueryParameter(max_length=2)] = None,
         kind: Annotated[str | None, QueryParameter(max_length=40)] = None,
     ) -> PageResult:
-        principal = access.organiser(request)
-        if not isinstance(principal, Principal):
-            return principal
-        lang = page_language(request, principal)
-        event = await _event_or_none(principal, event_id)
-        if event is None:
-            return access.not_found(lang)
+        found = await _managed_event(request, event_id)
+        if not isinstance(found, ManagedEvent):
+            return found
+        principal, lang, event = found
         email_lang = language if language in LANGUAGES else lang
         email_kind = EmailKind.registration_confirmed if kind == "confirmed" else EmailKind.invitation
         email = await events.invitation_preview(principal, event_id, email_lang, email_kind)
@@ -369,26 +383,20 @@ class OrganiserEventPages(Controller):
     async def _confirm_transition(
         self, request: Request[Any, Any, Any], event_id: int, action: str
     ) -> PageResult:
-        principal = access.organiser(request)
-        if not isinstance(principal, Principal):
-            return principal
-        lang = page_language(request, principal)
-        event = await _event_or_none(principal, event_id)
-        if event is None:
-            return access.not_found(lang)
+        found = await _managed_event(request, event_id)
+        if not isinstance(found, ManagedEvent):
+            return found
+        principal, lang, event = found
         counts = (await queries.status_counts([event_id]))[event_id]
         tells = event["status"] == EventStatus.published.value or action == "publish"
-        who = _who(counts, queries.NOTIFIED_ON_PUBLISH, lang) if tells else []
+        who = _who(counts, queries.NOTIFIED, lang) if tells else []
         return _confirm(request, principal, event, action, who)
 
     async def _transition(self, request: Request[Any, Any, Any], event_id: int, action: str) -> PageResult:
-        principal = access.organiser(request)
-        if not isinstance(principal, Principal):
-            return principal
-        lang = page_language(request, principal)
-        event = await _event_or_none(principal, event_id)
-        if event is None:
-            return access.not_found(lang)
+        found = await _managed_event(request, event_id)
+        if not isinstance(found, ManagedEvent):
+            return found
+        principal, _, event = found
         try:
             if action == "publish":
                 await events.publish_event(principal, event_id)
@@ -403,13 +411,10 @@ class OrganiserEventPages(Controller):
     @get("/{event_id:int}/progress", opt=roles(PUBLIC))
     async def progress(self, request: Request[Any, Any, Any], event_id: EventId) -> PageResult:
         """The emails of this event on their way: the page reloads itself while some are still queued."""
-        principal = access.organiser(request)
-        if not isinstance(principal, Principal):
-            return principal
-        lang = page_language(request, principal)
-        event = await _event_or_none(principal, event_id)
-        if event is None:
-            return access.not_found(lang)
+        found = await _managed_event(request, event_id)
+        if not isinstance(found, ManagedEvent):
+            return found
+        principal, lang, event = found
         outbox = (await queries.outbox_counts_for([event_id]))[event_id]
         waiting = outbox.get("queued", 0) + outbox.get("sending", 0)
         done = outbox.get("sent", 0) + outbox.get("held", 0) + outbox.get("withdrawn", 0)
@@ -436,13 +441,10 @@ class OrganiserEventPages(Controller):
         organisation: Filter = None,
         q: Filter = None,
     ) -> PageResult:
-        principal = access.organiser(request)
-        if not isinstance(principal, Principal):
-            return principal
-        lang = page_language(request, principal)
-        event = await _event_or_none(principal, event_id)
-        if event is None:
-            return access.not_found(lang)
+        found = await _managed_event(request, event_id)
+        if not isinstance(found, ManagedEvent):
+            return found
+        principal, lang, event = found
         where = _filter(status, rsvp, organisation, q)
         rows = await queries.attendees(principal, event_id, where)
         query = request.url.query
@@ -469,12 +471,10 @@ class OrganiserEventPages(Controller):
         organisation: Filter = None,
         q: Filter = None,
     ) -> PageResult | Response[str]:
-        principal = access.organiser(request)
-        if not isinstance(principal, Principal):
-            return principal
-        event = await _event_or_none(principal, event_id)
-        if event is None:
-            return access.not_found(page_language(request, principal))
+        found = await _managed_event(request, event_id)
+        if not isinstance(found, ManagedEvent):
+            return found
+        principal = found.principal
         rows = await queries.attendees(principal, event_id, _filter(status, rsvp, organisation, q))
         text = csv_text(
             ["registration_id", "name", "email", "organisation", "status", "rsvp", "checked_in_at", "survey"],
@@ -504,23 +504,18 @@ class OrganiserEventPages(Controller):
     async def invite_page(
         self, request: Request[Any, Any, Any], event_id: EventId, q: Filter = None
     ) -> PageResult:
-        principal = access.organiser(request)
-        if not isinstance(principal, Principal):
-            return principal
-        event = await _event_or_none(principal, event_id)
-        if event is None:
-            return access.not_found(page_language(request, principal))
+        found = await _managed_event(request, event_id)
+        if not isinstance(found, ManagedEvent):
+            return found
+        principal, _, event = found
         return await _invite_page(request, principal, event, q or "")
 
     @post("/{event_id:int}/invite", opt=roles(PUBLIC), status_code=HTTP_200_OK)
     async def invite(self, request: Request[Any, Any, Any], event_id: EventId) -> PageResult:
-        principal = access.organiser(request)
-        if not isinstance(principal, Principal):
-            return principal
-        lang = page_language(request, principal)
-        event = await _event_or_none(principal, event_id)
-        if event is None:
-            return access.not_found(lang)
+        found = await _managed_event(request, event_id)
+        if not isinstance(found, ManagedEvent):
+            return found
+        principal, lang, event = found
         form = await access.form_lists(request)
         organisation = (form.get("organisation") or [""])[0]
         person_ids = [int(p) for p in form.get("person_ids", []) if p.isdigit() and len(p) < 10]
@@ -537,12 +532,12 @@ class OrganiserEventPages(Controller):
         else:
             field = "person_ids"
         if not person_ids:
-            message = gettext(lang, "Choose at least one person who is not registered yet.")
+            message = "Choose at least one person who is not registered yet."
             return await _invite_page(request, principal, event, "", errors={field: message})
         try:
             done = await registrations.register(principal, event_id, person_ids, "person_ids")
         except (InvalidInput, Conflict) as exc:
-            message = gettext(lang, exc.errors[0].message if exc.errors else exc.detail)
+            message = exc.errors[0].message if exc.errors else exc.detail
             return await _invite_page(request, principal, event, "", errors={field: message})
         by_status: dict[str, int] = {}
         for registration in done:
@@ -554,50 +549,34 @@ class OrganiserEventPages(Controller):
 
     @get("/{event_id:int}/quotas", opt=roles(PUBLIC))
     async def quotas(self, request: Request[Any, Any, Any], event_id: EventId) -> PageResult:
-        principal = access.organiser(request)
-        if not isinstance(principal, Principal):
-            return principal
-        event = await _event_or_none(principal, event_id)
-        if event is None:
-            return access.not_found(page_language(request, principal))
+        found = await _managed_event(request, event_id)
+        if not isinstance(found, ManagedEvent):
+            return found
+        principal, _, event = found
         return await _quota_page(request, principal, event)
 
     @post("/{event_id:int}/quotas", opt=roles(PUBLIC), status_code=HTTP_200_OK)
     async def set_quota(self, request: Request[Any, Any, Any], event_id: EventId) -> PageResult:
-        principal = access.organiser(request)
-        if not isinstance(principal, Principal):
-            return principal
-        lang = page_language(request, principal)
-        event = await _event_or_none(principal, event_id)
-        if event is None:
-            return access.not_found(lang)
+        found = await _managed_event(request, event_id)
+        if not isinstance(found, ManagedEvent):
+            return found
+        principal, _, event = found
         values = await access.form_values(request)
-        errors: dict[str, str] = {}
-        organisation = parse_int(
-            values.get("organisation", ""), "organisation", errors, low=1, high=2**31 - 1
+        return await save_or_rerender(
+            lambda: _set_quota(principal, event_id, values),
+            lambda errors: _quota_page(request, principal, event, values=values, errors=errors),
+            main_field="seats",
+            done=f"/organiser/events/{event_id}/quotas",
         )
-        seats = parse_int(values.get("seats", ""), "seats", errors)
-        if organisation is not None and seats is not None:
-            try:
-                await registrations.set_quota(principal, event_id, organisation, seats)
-            except NotFound:
-                errors["organisation"] = "Choose an organisation."
-            except DomainError as exc:
-                errors.update(domain_errors(exc, "seats"))
-        if errors:
-            return await _quota_page(request, principal, event, values=values, errors=errors)
-        return access.see_other(f"/organiser/events/{event_id}/quotas")
 
     @post("/{event_id:int}/quotas/{organisation_id:int}/remove", opt=roles(PUBLIC), status_code=HTTP_200_OK)
     async def remove_quota(
         self, request: Request[Any, Any, Any], event_id: EventId, organisation_id: OrgId
     ) -> PageResult:
-        principal = access.organiser(request)
-        if not isinstance(principal, Principal):
-            return principal
-        event = await _event_or_none(principal, event_id)
-        if event is None:
-            return access.not_found(page_language(request, principal))
+        found = await _managed_event(request, event_id)
+        if not isinstance(found, ManagedEvent):
+            return found
+        principal = found.principal
         with contextlib.suppress(NotFound):  # removed already (a second click)
             await registrations.remove_quota(principal, event_id, organisation_id)
         return access.see_other(f"/organiser/events/{event_id}/quotas")
@@ -653,19 +632,18 @@ async def _invite_page(
     result: list[tuple[str, int]] | None = None,
 ) -> Template:
     lang = page_language(request, principal)
-    errors = errors or {}
-    context = {
+    return form_page(
+        "event_invite.html.j2",
+        lang,
+        principal,
+        {"organisation": "Organisation", "person_ids": "People"},
+        {},
+        errors,
         **event_context(event, lang),
-        "principal": principal,
-        "q": q,
-        "found": await queries.people_search(q) if q else [],
-        "organisations": await queries.organisation_choices(),
-        "errors": errors,
-        "error_list": problems(errors, {"organisation": "Organisation", "person_ids": "People"}, lang),
-        "result": result,
-    }
-    return Template(
-        "event_invite.html.j2", context=context, status_code=HTTP_400_BAD_REQUEST if errors else HTTP_200_OK
+        q=q,
+        found=await queries.people_search(q) if q else [],
+        organisations=await queries.organisation_choices(),
+        result=result,
     )
 
 
@@ -678,21 +656,19 @@ async def _quota_page(
     errors: dict[str, str] | None = None,
 ) -> Template:
     lang = page_language(request, principal)
-    errors = translated(errors or {}, lang)
     quotas = await queries.quota_rows(event["id"])
     confirmed = {
         q.organisation_id: q.confirmed for q in await registrations.list_quotas(principal, event["id"])
     }
-    context = {
+    return form_page(
+        "event_quotas.html.j2",
+        lang,
+        principal,
+        {"organisation": "Organisation", "seats": "Seats"},
+        values or {},
+        errors,
         **event_context(event, lang),
-        "principal": principal,
-        "quotas": [{**q, "confirmed": confirmed.get(q["organisation"], 0)} for q in quotas],
-        "reserved": sum(q["seats"] for q in quotas),
-        "organisations": await queries.organisation_choices(),
-        "values": values or {},
-        "errors": errors,
-        "error_list": problems(errors, {"organisation": "Organisation", "seats": "Seats"}, lang),
-    }
-    return Template(
-        "event_quotas.html.j2", context=context, status_code=HTTP_400_BAD_REQUEST if errors else HTTP_200_OK
+        quotas=[{**q, "confirmed": confirmed.get(q["organisation"], 0)} for q in quotas],
+        reserved=sum(q["seats"] for q in quotas),
+        organisations=await queries.organisation_choices(),
     )

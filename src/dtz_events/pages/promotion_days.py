@@ -5,6 +5,8 @@ coordinator sees its own once the rotation is published; organisers see every on
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get
@@ -125,6 +127,20 @@ def _host_workshops(day: Day, host_id: int, lang: str) -> list[dict[str, Any]]:
     return out
 
 
+@dataclass(frozen=True)
+class Schedule:
+    """What differs between a school's schedule (its groups) and a host's (its workshops): the template, and
+    the list it shows under `key`, made from the day, the organisation and the language."""
+
+    template: str
+    key: str
+    rows: Callable[[Day, int, str], list[dict[str, Any]]]
+
+
+SCHOOL = Schedule("promotion_days/school.html.j2", "groups", _school_groups)
+HOST = Schedule("promotion_days/host.html.j2", "workshops", _host_workshops)
+
+
 class PromotionDayPages(Controller):
     path = "/promotion-days/{event_id:int}"
     include_in_schema = False
@@ -155,38 +171,34 @@ class PromotionDayPages(Controller):
     async def school(
         self, request: Request[Any, Any, Any], event_id: EventId, organisation_id: OrganisationId
     ) -> PageResult:
-        found = await _day_for(request, event_id, organisation_id)
-        if not isinstance(found, tuple):
-            return found
-        principal, lang, event, day, shown = found
-        name = await _organisation_name(organisation_id)
-        if name is None:
-            return access.not_found(lang)
-        context = {
-            **event_context(event, lang),
-            "principal": principal,
-            "name": name,
-            "shown": shown,
-            "groups": _school_groups(day, organisation_id, lang),
-        }
-        return Template("promotion_days/school.html.j2", context=context)
+        return await _schedule(request, event_id, organisation_id, SCHOOL)
 
     @get("/hosts/{organisation_id:int}", opt=roles(PUBLIC))
     async def host(
         self, request: Request[Any, Any, Any], event_id: EventId, organisation_id: OrganisationId
     ) -> PageResult:
-        found = await _day_for(request, event_id, organisation_id)
-        if not isinstance(found, tuple):
-            return found
-        principal, lang, event, day, shown = found
-        name = await _organisation_name(organisation_id)
-        if name is None:
-            return access.not_found(lang)
-        context = {
-            **event_context(event, lang),
-            "principal": principal,
-            "name": name,
-            "shown": shown,
-            "workshops": _host_workshops(day, organisation_id, lang),
-        }
-        return Template("promotion_days/host.html.j2", context=context)
+        return await _schedule(request, event_id, organisation_id, HOST)
+
+
+async def _schedule(
+    request: Request[Any, Any, Any],
+    event_id: int,
+    organisation_id: int,
+    schedule: Schedule,
+) -> PageResult:
+    """A school's or a host's own schedule, for its coordinator once published and for the organisers."""
+    found = await _day_for(request, event_id, organisation_id)
+    if not isinstance(found, tuple):
+        return found
+    principal, lang, event, day, shown = found
+    name = await _organisation_name(organisation_id)
+    if name is None:
+        return access.not_found(lang)
+    context = {
+        **event_context(event, lang),
+        "principal": principal,
+        "name": name,
+        "shown": shown,
+        schedule.key: schedule.rows(day, organisation_id, lang),
+    }
+    return Template(schedule.template, context=context)

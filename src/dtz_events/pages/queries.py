@@ -11,14 +11,14 @@ from typing import Any
 from piccolo.query.functions.aggregate import Count
 
 from dtz_events.core.auth import Principal
+from dtz_events.events.services import TOLD_OF_EVENT
 from dtz_events.events.tables import Event
 from dtz_events.mail.tables import OutboxMessage
 from dtz_events.partners.tables import Organisation, Person
 from dtz_events.registrations.tables import Quota, Registration
 from dtz_events.surveys.tables import SurveyInvitation
 
-NOTIFIED_ON_PUBLISH = ("confirmed", "invited", "waitlisted")
-NOTIFIED_ON_CHANGE = ("confirmed", "invited")
+NOTIFIED = tuple(TOLD_OF_EVENT)  # of a publication, a change or a cancellation
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,12 @@ from litestar.response import Template
 from litestar.status_codes import HTTP_200_OK, HTTP_400_BAD_REQUEST
 
 from dtz_events.core.auth import PUBLIC, Principal, roles
-from dtz_events.core.errors import DomainError, InvalidInput, NotFound
+from dtz_events.core.errors import InvalidInput, NotFound
 from dtz_events.core.i18n import gettext
 from dtz_events.core.schemas import Pagination
 from dtz_events.pages import access, queries
 from dtz_events.pages.access import PageResult
-from dtz_events.pages.forms import domain_errors, msgspec_errors, problems, translated
+from dtz_events.pages.forms import form_id, form_page, save_or_rerender
 from dtz_events.pages.rendering import page_language
 from dtz_events.partners import services as partners
 from dtz_events.partners.imports import COLUMNS, ImportKind, import_csv
@@ -70,11 +70,10 @@ def _org_body(values: dict[str, str]) -> dict[str, Any]:
 
 
 def _person_body(values: dict[str, str]) -> dict[str, Any]:
-    raw = values.get("organisation_id", "")
     return {
         "name": values.get("name", ""),
         "email": values.get("email", ""),
-        "organisation_id": int(raw) if raw.isdigit() and len(raw) < 10 else 0,
+        "organisation_id": form_id(values.get("organisation_id", "")),
         "language": values.get("language") or "nl",
         "job_title": values.get("job_title") or None,
     }
@@ -99,13 +98,12 @@ class ReferencePages(Controller):
         if not isinstance(principal, Principal):
             return principal
         values = await access.form_values(request)
-        try:
-            await partners.create_organisation(msgspec.convert(_org_body(values), OrganisationCreate))
-        except msgspec.ValidationError as exc:
-            return await _organisations_page(request, principal, "", values, msgspec_errors(exc))
-        except DomainError as exc:
-            return await _organisations_page(request, principal, "", values, domain_errors(exc, "name"))
-        return access.see_other("/organiser/organisations")
+        return await save_or_rerender(
+            lambda: partners.create_organisation(msgspec.convert(_org_body(values), OrganisationCreate)),
+            lambda errors: _organisations_page(request, principal, "", values, errors),
+            main_field="name",
+            done="/organiser/organisations",
+        )
 
     @get("/organisations/{item_id:int}", opt=roles(PUBLIC))
     async def organisation(self, request: Request[Any, Any, Any], item_id: ItemId) -> PageResult:
@@ -126,17 +124,15 @@ class ReferencePages(Controller):
         if not isinstance(principal, Principal):
             return principal
         values = await access.form_values(request)
-        try:
-            await partners.update_organisation(
+        return await save_or_rerender(
+            lambda: partners.update_organisation(
                 item_id, msgspec.convert(_org_body(values), OrganisationUpdate)
-            )
-        except NotFound:
-            return access.not_found(page_language(request, principal))
-        except msgspec.ValidationError as exc:
-            return await _organisation_page(request, principal, item_id, values, msgspec_errors(exc))
-        except DomainError as exc:
-            return await _organisation_page(request, principal, item_id, values, domain_errors(exc, "name"))
-        return access.see_other("/organiser/organisations")
+            ),
+            lambda errors: _organisation_page(request, principal, item_id, values, errors),
+            main_field="name",
+            done="/organiser/organisations",
+            missing=lambda: access.not_found(page_language(request, principal)),
+        )
 
     # ------------------------------------------------------------ people
 
@@ -153,13 +149,12 @@ class ReferencePages(Controller):
         if not isinstance(principal, Principal):
             return principal
         values = await access.form_values(request)
-        try:
-            await partners.create_person(principal, msgspec.convert(_person_body(values), PersonCreate))
-        except msgspec.ValidationError as exc:
-            return await _people_page(request, principal, "", values, msgspec_errors(exc))
-        except DomainError as exc:
-            return await _people_page(request, principal, "", values, domain_errors(exc, "email"))
-        return access.see_other("/organiser/people")
+        return await save_or_rerender(
+            lambda: partners.create_person(principal, msgspec.convert(_person_body(values), PersonCreate)),
+            lambda errors: _people_page(request, principal, "", values, errors),
+            main_field="email",
+            done="/organiser/people",
+        )
 
     @get("/people/{item_id:int}", opt=roles(PUBLIC))
     async def person(self, request: Request[Any, Any, Any], item_id: ItemId) -> PageResult:
@@ -179,16 +174,15 @@ class ReferencePages(Controller):
         if not isinstance(principal, Principal):
             return principal
         values = await access.form_values(request)
-        try:
-            data = msgspec.convert(_person_body(values), PersonUpdate)
-            await partners.update_person(principal, item_id, data)
-        except NotFound:
-            return access.not_found(page_language(request, principal))
-        except msgspec.ValidationError as exc:
-            return await _person_page(request, principal, item_id, values, msgspec_errors(exc))
-        except DomainError as exc:
-            return await _person_page(request, principal, item_id, values, domain_errors(exc, "email"))
-        return access.see_other("/organiser/people")
+        return await save_or_rerender(
+            lambda: partners.update_person(
+                principal, item_id, msgspec.convert(_person_body(values), PersonUpdate)
+            ),
+            lambda errors: _person_page(request, principal, item_id, values, errors),
+            main_field="email",
+            done="/organiser/people",
+            missing=lambda: access.not_found(page_language(request, principal)),
+        )
 
     # ------------------------------------------------------------ import
 
@@ -224,6 +218,10 @@ class ReferencePages(Controller):
         return _import_page(request, principal, kind, report=report)
 
 
+def _kinds(lang: str) -> list[tuple[str, str]]:
+    return [(k.value, gettext(lang, KIND_NAMES[k.value])) for k in OrganisationKind]
+
+
 async def _organisations_page(
     request: Request[Any, Any, Any],
     principal: Principal,
@@ -232,22 +230,20 @@ async def _organisations_page(
     errors: dict[str, str] | None = None,
 ) -> Template:
     lang = page_language(request, principal)
-    errors = translated(errors or {}, lang)
     page = await partners.list_organisations(principal, Pagination(1, 200), q=q or None)
-    context = {
-        "lang": lang,
-        "principal": principal,
-        "q": q,
-        "items": page.items,
-        "total": page.total,
-        "values": values,
-        "errors": errors,
-        "error_list": problems(errors, ORG_LABELS, lang),
-        "kinds": [(k.value, gettext(lang, KIND_NAMES[k.value])) for k in OrganisationKind],
-        "kind_names": {k: gettext(lang, v) for k, v in KIND_NAMES.items()},
-    }
-    status = HTTP_400_BAD_REQUEST if errors else HTTP_200_OK
-    return Template("reference_organisations.html.j2", context=context, status_code=status)
+    return form_page(
+        "reference_organisations.html.j2",
+        lang,
+        principal,
+        ORG_LABELS,
+        values,
+        errors,
+        q=q,
+        items=page.items,
+        total=page.total,
+        kinds=_kinds(lang),
+        kind_names={k: gettext(lang, v) for k, v in KIND_NAMES.items()},
+    )
 
 
 async def _organisation_page(
@@ -258,19 +254,17 @@ async def _organisation_page(
     errors: dict[str, str] | None = None,
 ) -> Template:
     lang = page_language(request, principal)
-    errors = translated(errors or {}, lang)
-    context = {
-        "lang": lang,
-        "principal": principal,
-        "item_id": item_id,
-        "values": values,
-        "errors": errors,
-        "error_list": problems(errors, ORG_LABELS, lang),
-        "kinds": [(k.value, gettext(lang, KIND_NAMES[k.value])) for k in OrganisationKind],
-        "people": await queries.people_of(item_id),
-    }
-    status = HTTP_400_BAD_REQUEST if errors else HTTP_200_OK
-    return Template("reference_organisation.html.j2", context=context, status_code=status)
+    return form_page(
+        "reference_organisation.html.j2",
+        lang,
+        principal,
+        ORG_LABELS,
+        values,
+        errors,
+        item_id=item_id,
+        kinds=_kinds(lang),
+        people=await queries.people_of(item_id),
+    )
 
 
 async def _people_page(
@@ -280,24 +274,21 @@ async def _people_page(
     values: dict[str, Any],
     errors: dict[str, str] | None = None,
 ) -> Template:
-    lang = page_language(request, principal)
-    errors = translated(errors or {}, lang)
     page = await partners.list_people(principal, Pagination(1, 200), q=q or None)
     organisations = await queries.organisation_choices()
-    context = {
-        "lang": lang,
-        "principal": principal,
-        "q": q,
-        "items": page.items,
-        "total": page.total,
-        "org_names": {o["id"]: o["name"] for o in organisations},
-        "organisations": [(o["id"], o["name"]) for o in organisations],
-        "values": values,
-        "errors": errors,
-        "error_list": problems(errors, PERSON_LABELS, lang),
-    }
-    status = HTTP_400_BAD_REQUEST if errors else HTTP_200_OK
-    return Template("reference_people.html.j2", context=context, status_code=status)
+    return form_page(
+        "reference_people.html.j2",
+        page_language(request, principal),
+        principal,
+        PERSON_LABELS,
+        values,
+        errors,
+        q=q,
+        items=page.items,
+        total=page.total,
+        org_names={o["id"]: o["name"] for o in organisations},
+        organisations=[(o["id"], o["name"]) for o in organisations],
+    )
 
 
 async def _person_page(
@@ -307,20 +298,17 @@ async def _person_page(
     values: dict[str, Any],
     errors: dict[str, str] | None = None,
 ) -> Template:
-    lang = page_language(request, principal)
-    errors = translated(errors or {}, lang)
     organisations = await queries.organisation_choices()
-    context = {
-        "lang": lang,
-        "principal": principal,
-        "item_id": item_id,
-        "values": values,
-        "errors": errors,
-        "error_list": problems(errors, PERSON_LABELS, lang),
-        "organisations": [(o["id"], o["name"]) for o in organisations],
-    }
-    status = HTTP_400_BAD_REQUEST if errors else HTTP_200_OK
-    return Template("reference_person.html.j2", context=context, status_code=status)
+    return form_page(
+        "reference_person.html.j2",
+        page_language(request, principal),
+        principal,
+        PERSON_LABELS,
+        values,
+        errors,
+        item_id=item_id,
+        organisations=[(o["id"], o["name"]) for o in organisations],
+    )
 
 
 def _import_page(

@@ -180,14 +180,14 @@ async def test_organiser_creates_publishes_changes_and_cancels(
     changed = {**form, "starts_at": "2031-03-12T16:00"}
     r = await post_form(client, f"{event_path}/edit", f"{event_path}/edit", changed)
     assert r.status_code == 200
-    assert "2 mensen krijgen een e-mail" in r.text
+    assert "3 mensen krijgen een e-mail" in r.text  # the waiting list too
     r = await post_form(client, f"{event_path}/edit", f"{event_path}/edit", {**changed, "confirm": "yes"})
     assert r.status_code == 303
     assert (
         await OutboxMessage.count().where(
             (OutboxMessage.event == event_id) & (OutboxMessage.kind == "event_changed")
         )
-        == 2
+        == 3
     )
     # Attendees, filtered, and as CSV.
     page = await client.get(f"{event_path}/attendees?status=waitlisted")
