@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, delete, get, post
+from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import JSONBody, PathParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
@@ -11,12 +11,15 @@ from dtz_events.accounts.middleware import SESSION_KEY
 from dtz_events.accounts.schemas import (
     AccountCreate,
     AccountOut,
+    AccountUpdate,
     ApiKeyCreate,
     ApiKeyCreated,
     ApiKeyOut,
     LoginInput,
 )
 from dtz_events.core.auth import ANY_ACCOUNT, PUBLIC, Principal, Role, roles
+
+AccountId = Annotated[int, PathParameter(ge=1, le=2**53, description="Account id")]
 
 
 class AuthController(Controller):
@@ -49,6 +52,19 @@ class AccountController(Controller):
     @get("/", opt=roles(Role.admin))
     async def list_accounts(self) -> list[AccountOut]:
         return await services.list_accounts()
+
+    @patch(
+        "/{account_id:int}",
+        opt=roles(Role.admin),
+        description="Change the role, name or organisation of an account, or deactivate (`active: false`) "
+        "and reactivate it. A deactivated account cannot log in, its sessions and API keys stop working "
+        "(API keys cached by other web processes within 10 s). The last active admin cannot be deactivated "
+        "or demoted (409).",
+    )
+    async def update_account(
+        self, request: Request[Principal, Any, Any], account_id: AccountId, data: JSONBody[AccountUpdate]
+    ) -> AccountOut:
+        return await services.update_account(request.user, account_id, data)
 
 
 class ApiKeyController(Controller):

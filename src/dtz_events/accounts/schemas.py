@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from msgspec import Meta
+from msgspec import UNSET, Meta, UnsetType
 
 from dtz_events.core.auth import Role
 from dtz_events.core.schemas import EmailText, Id, Input, Language, Name, Output
@@ -23,6 +23,16 @@ class AccountCreate(Input):
     password: Password | None = None
     organisation_id: Id | None = None
     language: Language = "nl"
+
+
+class AccountUpdate(Input):
+    """What an admin changes of an account; a field left out stays as it is. `organisation_id: null` takes the
+    organisation away (needed when a partner coordinator gets another role)."""
+
+    role: Role | UnsetType = UNSET
+    active: bool | UnsetType = UNSET
+    name: Name | UnsetType = UNSET
+    organisation_id: Id | UnsetType | None = UNSET
 
 
 class AccountOut(Output):

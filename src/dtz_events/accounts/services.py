@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
-from dtz_events.accounts.schemas import AccountCreate, AccountOut, ApiKeyCreated, ApiKeyOut
+from msgspec import UNSET
+
+from dtz_events.accounts.schemas import AccountCreate, AccountOut, AccountUpdate, ApiKeyCreated, ApiKeyOut
 from dtz_events.accounts.tables import Account, ApiKey
 from dtz_events.core.auth import Principal, Role
 from dtz_events.core.clock import local, local_or_none, utcnow
+from dtz_events.core.db import after_commit, is_postgres, write_transaction
 from dtz_events.core.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from dtz_events.core.schemas import normalise_email
 from dtz_events.core.security import hash_password, new_token, token_digest, verify_password
 from dtz_events.partners.tables import Organisation
+
+logger = logging.getLogger(__name__)
 
 API_KEY_PREFIX = "dtz_key"
 
@@ -52,16 +58,21 @@ def account_out(row: dict[str, Any]) -> AccountOut:
     )
 
 
-async def create_account(data: AccountCreate) -> AccountOut:
-    email = normalise_email(data.email)
-    if data.role is Role.partner_coordinator and data.organisation_id is None:
+async def _check_organisation(role: Role, organisation_id: int | None) -> None:
+    """A partner coordinator belongs to exactly one (existing) organisation; every other role to none."""
+    if role is Role.partner_coordinator and organisation_id is None:
         raise InvalidInput("organisation_id", "a partner coordinator belongs to one organisation")
-    if data.role is not Role.partner_coordinator and data.organisation_id is not None:
+    if role is not Role.partner_coordinator and organisation_id is not None:
         raise InvalidInput("organisation_id", "only partner coordinators are bound to an organisation")
-    if data.organisation_id is not None and not await Organisation.exists().where(
-        Organisation.id == data.organisation_id
+    if organisation_id is not None and not await Organisation.exists().where(
+        Organisation.id == organisation_id
     ):
         raise InvalidInput("organisation_id", "no such organisation")
+
+
+async def create_account(data: AccountCreate) -> AccountOut:
+    email = normalise_email(data.email)
+    await _check_organisation(data.role, data.organisation_id)
     if await Account.exists().where(Account.email == email):
         raise Conflict("an account with this email address exists", field="email")
     account = Account(
@@ -86,6 +97,59 @@ async def get_account(account_id: int) -> AccountOut:
 async def list_accounts() -> list[AccountOut]:
     rows = await Account.select().order_by(Account.id)
     return [account_out(r) for r in rows]
+
+
+async def update_account(actor: Principal, account_id: int, data: AccountUpdate) -> AccountOut:
+    """Change an account's role, name or organisation, or (de)activate it. Deactivation works at once: the
+    session middleware loads only active accounts, login refuses them, and this process forgets their API
+    keys (other processes within API_KEY_CACHE_SECONDS). There is always at least one active admin left."""
+    async with write_transaction():
+        # Every change takes the active admins' rows first, in one order: two admins demoting each other
+        # at once are serialised, and the second sees that the first is no longer an admin.
+        admins = Account.select(Account.id).where(
+            (Account.role == Role.admin.value) & (Account.active == True)  # noqa: E712 - Piccolo needs ==
+        )
+        target = Account.select().where(Account.id == account_id)
+        if is_postgres():
+            admins, target = admins.order_by(Account.id).lock_rows(), target.lock_rows()
+        active_admins = {r["id"] for r in await admins}
+        row = await target.first()
+        if row is None:
+            raise NotFound("account")
+        role = Role(row["role"]) if data.role is UNSET else data.role
+        active = row["active"] if data.active is UNSET else data.active
+        organisation = row["organisation"] if data.organisation_id is UNSET else data.organisation_id
+        await _check_organisation(role, organisation)
+        stays_admin = role is Role.admin and active
+        if account_id in active_admins and not stays_admin and active_admins <= {account_id}:
+            field = "active" if not active else "role"
+            raise Conflict(
+                "this is the last active admin: make another account admin before deactivating or "
+                "demoting this one",
+                field=field,
+            )
+        values: dict[Any, Any] = {}
+        if role.value != row["role"]:
+            values[Account.role] = role.value
+        if active != row["active"]:
+            values[Account.active] = active
+        if organisation != row["organisation"]:
+            values[Account.organisation] = organisation
+        if data.name is not UNSET and data.name != row["name"]:
+            values[Account.name] = data.name
+        if values:
+            await Account.update(values).where(Account.id == account_id)
+            after_commit(lambda: forget_api_keys(account_id))
+    if values:
+        logger.info(
+            "account %s changed by account %s: %s (now role %s, active %s)",
+            account_id,
+            actor.account_id,
+            ", ".join(sorted(c._meta.name for c in values)),
+            role.value,
+            active,
+        )
+    return await get_account(account_id)
 
 
 async def set_password(account_id: int, password: str) -> None:
@@ -115,9 +179,26 @@ async def principal_for_account(account_id: int) -> Principal | None:
 
 
 # API keys are looked up on every request by integrations: a short cache saves a query per request.
-# A revoked key therefore stops working within API_KEY_CACHE_SECONDS in other processes (at once in this one).
+# A revoked key, or the key of an account deactivated or changed, therefore keeps its old answer for up to
+# API_KEY_CACHE_SECONDS in other web processes; in the process that made the change it stops at once.
 API_KEY_CACHE_SECONDS = 10.0
 _api_key_cache: dict[str, tuple[float, Principal | None]] = {}
+# Raised by every forget: a lookup that read the database before a change and finishes after the change
+# was forgotten must not put its stale answer into the cache.
+_api_key_generation = 0
+
+
+def forget_api_keys(account_id: int | None = None) -> None:
+    """Drop the cached answers for one account's API keys, and the cached refusals (a reactivated account's
+    keys work again at once); everything when None."""
+    global _api_key_generation
+    _api_key_generation += 1
+    if account_id is None:
+        _api_key_cache.clear()
+        return
+    for digest, (_, principal) in list(_api_key_cache.items()):
+        if principal is None or principal.account_id == account_id:
+            _api_key_cache.pop(digest, None)
 
 
 async def principal_for_api_key(token: str) -> Principal | None:
@@ -128,7 +209,10 @@ async def principal_for_api_key(token: str) -> Principal | None:
     now = time.monotonic()
     if cached is not None and cached[0] > now:
         return cached[1]
+    generation = _api_key_generation
     principal = await _lookup_api_key(digest)
+    if generation != _api_key_generation:  # something was forgotten while we looked: do not keep this
+        return principal
     if len(_api_key_cache) > 10_000:
         _api_key_cache.clear()
     _api_key_cache[digest] = (now + API_KEY_CACHE_SECONDS, principal)
@@ -182,4 +266,4 @@ async def revoke_api_key(principal: Principal, key_id: int) -> None:
     await ApiKey.update({ApiKey.revoked_at: utcnow()}).where(
         (ApiKey.id == key_id) & ApiKey.revoked_at.is_null()
     )
-    _api_key_cache.clear()
+    forget_api_keys()  # the cache is keyed by digest, which the row does not give back: forget them all

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from email.utils import parseaddr
 from typing import Any
 
 from babel.dates import format_date, format_time
@@ -15,13 +14,9 @@ from dtz_events.board.schemas import Quorum
 from dtz_events.board.tables import ActionItem, AgendaItem, BoardInvitation, PollOption
 from dtz_events.core import ical
 from dtz_events.core.clock import local
-from dtz_events.core.templating import format_when, render_email
-from dtz_events.mail.services import (
-    MailSettings,
-    calendar_entry,
-    event_context,
-    queue_rendered,
-)
+from dtz_events.core.templating import format_when
+from dtz_events.mail.domain import Recipient, queue_email
+from dtz_events.mail.services import MailSettings, calendar_entry, event_context
 from dtz_events.partners.tables import Person
 from dtz_events.registrations.links import LinkPurpose, create_link
 from dtz_events.registrations.tables import Registration
@@ -62,15 +57,6 @@ async def agenda_context(event: dict[str, Any], language: str) -> list[dict[str,
     return items
 
 
-def _base_context(person: dict[str, Any]) -> dict[str, Any]:
-    settings = _settings()
-    return {
-        "person": {"name": person["name"]},
-        "organiser_email": parseaddr(settings.mail_from)[1],
-        "base_url": settings.base_url,
-    }
-
-
 async def member_page_url(person_id: int, event_id: int) -> str:
     token = await create_link(LinkPurpose.board, person_id=person_id)
     return f"{_settings().base_url}/board/m/{token}/sessions/{event_id}"
@@ -108,16 +94,6 @@ async def _seat(registration_id: int) -> dict[str, Any]:
     return row
 
 
-def _calendar(event: dict[str, Any], sequence: int, method: ical.Method, registration: dict[str, Any]) -> str:
-    settings = _settings()
-    return ical.invitation(
-        calendar_entry(event, sequence, cancelled=method is ical.Method.cancel),
-        method,
-        organizer=ical.Party(email=settings.rsvp_address, name="Dutch TechZone"),
-        attendee=ical.Party(email=registration["email"], name=registration["name"]),
-    ).decode()
-
-
 async def queue_invitation(event: dict[str, Any], registration_id: int, revision: int) -> None:
     """An invitation to a member, or to the deputy the member handed the seat to: the agenda in the body,
     RSVP links, the members' page, and the calendar REQUEST (SEQUENCE as the registrations domain counts)."""
@@ -131,8 +107,6 @@ async def queue_invitation(event: dict[str, Any], registration_id: int, revision
     rsvp = {a: f"{base_url}/rsvp/{rsvp_token}?answer={a}" for a in ("accepted", "tentative", "declined")}
     page_url = await member_page_url(registration["person"], event["id"])
     context = {
-        **_base_context(registration),
-        "event": event_context(event, language),
         "agenda": await agenda_context(event, language),
         "rsvp": rsvp,
         "page_url": page_url,
@@ -143,22 +117,15 @@ async def queue_invitation(event: dict[str, Any], registration_id: int, revision
         "seat": seat["seat"],
         "member_name": seat["member_name"],
         "deputy_name": seat["deputy_name"],
-        "has_calendar": True,
     }
-    email = render_email("board_invitation_to_member", language, context)
-    sequence = event["sequence"] + revision
-    await queue_rendered(
-        dedup_key=f"board_invitation:registration {registration_id}:revision {revision}",
-        kind="board_invitation",
-        recipient_email=registration["email"],
-        recipient_name=registration["name"],
-        language=language,
-        email=email,
-        person_id=registration["person"],
-        event_id=event["id"],
-        ics=_calendar(event, sequence, ical.Method.request, registration),
-        ics_method=ical.Method.request.value,
-        sequence=sequence,
+    await _queue_to_registration(
+        "board_invitation",
+        f"revision {revision}",
+        "board_invitation_to_member",
+        registration,
+        context,
+        event=event,
+        calendar=calendar_entry(event, event["sequence"] + revision, cancelled=False),
     )
 
 
@@ -166,29 +133,19 @@ async def queue_deputy_cancelled(event: dict[str, Any], registration_id: int) ->
     """The member takes the seat back: the deputy's calendar entry is cancelled (a higher SEQUENCE)."""
     registration = await _registration(registration_id)
     seat = await _seat(registration_id)
-    language = registration["language"]
     context = {
-        **_base_context(registration),
-        "event": event_context(event, language),
         "seat": seat["seat"],
         "member_name": seat["member_name"],
-        "has_calendar": True,
     }
-    email = render_email("board_invitation_cancelled_to_deputy", language, context)
     revision = registration["revision"]
-    sequence = event["sequence"] + revision
-    await queue_rendered(
-        dedup_key=f"board_invitation_cancelled:registration {registration_id}:revision {revision}",
-        kind="board_invitation_cancelled",
-        recipient_email=registration["email"],
-        recipient_name=registration["name"],
-        language=language,
-        email=email,
-        person_id=registration["person"],
-        event_id=event["id"],
-        ics=_calendar(event, sequence, ical.Method.cancel, registration),
-        ics_method=ical.Method.cancel.value,
-        sequence=sequence,
+    await _queue_to_registration(
+        "board_invitation_cancelled",
+        f"revision {revision}",
+        "board_invitation_cancelled_to_deputy",
+        registration,
+        context,
+        event=event,
+        calendar=calendar_entry(event, event["sequence"] + revision, cancelled=True),
     )
 
 
@@ -201,21 +158,39 @@ async def queue_agenda_changed(event: dict[str, Any], session_id: int, version: 
         registration = await _registration(invitee["registration"])
         language = registration["language"]
         context = {
-            **_base_context(registration),
-            "event": event_context(event, language),
             "agenda": await agenda_context(event, language),
             "page_url": await member_page_url(registration["person"], event["id"]),
         }
-        await queue_rendered(
-            dedup_key=f"board_agenda_changed:registration {registration['id']}:agenda {version}",
-            kind="board_agenda_changed",
-            recipient_email=registration["email"],
-            recipient_name=registration["name"],
-            language=language,
-            email=render_email("board_agenda_changed_to_member", language, context),
-            person_id=registration["person"],
-            event_id=event["id"],
+        await _queue_to_registration(
+            "board_agenda_changed",
+            f"agenda {version}",
+            "board_agenda_changed_to_member",
+            registration,
+            context,
+            event=event,
         )
+
+
+async def _queue_to_registration(
+    kind: str,
+    key: str,
+    template: str,
+    registration: dict[str, Any],
+    context: dict[str, Any],
+    *,
+    event: dict[str, Any],
+    calendar: ical.CalendarEntry | None = None,
+) -> None:
+    """An email about a board session to the person a registration is for, keyed by the registration."""
+    await queue_email(
+        kind,
+        f"registration {registration['id']}:{key}",
+        template,
+        Recipient.of(registration, registration["person"]),
+        {"event": event_context(event, registration["language"]), **context},
+        event_id=event["id"],
+        calendar=calendar,
+    )
 
 
 async def queue_poll(event: dict[str, Any], person_id: int) -> None:
@@ -231,41 +206,34 @@ async def queue_poll(event: dict[str, Any], person_id: int) -> None:
         .where(PollOption.session.event == event["id"])
         .order_by(PollOption.starts_at)
     )
-    dates = [format_when(o["starts_at"], o["ends_at"], language) for o in options]
     context = {
-        **_base_context(person),
         "title": event["title"],
-        "dates": dates,
+        "dates": [format_when(o["starts_at"], o["ends_at"], language) for o in options],
         "page_url": await member_page_url(person_id, event["id"]),
     }
-    await queue_rendered(
-        dedup_key=f"board_poll:event {event['id']}:person {person_id}",
-        kind="board_poll",
-        recipient_email=person["email"],
-        recipient_name=person["name"],
-        language=language,
-        email=render_email("board_poll_to_member", language, context),
-        person_id=person_id,
+    await queue_email(
+        "board_poll",
+        f"event {event['id']}:person {person_id}",
+        "board_poll_to_member",
+        Recipient.of(person, person_id),
+        context,
         event_id=event["id"],
     )
 
 
 async def queue_quorum_warning(event: dict[str, Any], figures: Quorum, secretary: dict[str, Any]) -> None:
-    language = secretary["language"] or "nl"
     context = {
-        **_base_context(secretary),
-        "event": event_context(event, language),
+        "event": event_context(event, secretary["language"] or "nl"),
         "quorum": figures,
         "page_url": f"{_settings().base_url}/board/secretary/sessions/{event['id']}",
     }
     starts = int(event["starts_at"].timestamp())
-    await queue_rendered(
-        dedup_key=f"board_quorum_warning:event {event['id']}:starts {starts}:account {secretary['id']}",
-        kind="board_quorum_warning",
-        recipient_email=secretary["email"],
-        recipient_name=secretary["name"],
-        language=language,
-        email=render_email("board_quorum_warning_to_secretary", language, context),
+    await queue_email(
+        "board_quorum_warning",
+        f"event {event['id']}:starts {starts}:account {secretary['id']}",
+        "board_quorum_warning_to_secretary",
+        Recipient.of(secretary, None, secretary["language"] or "nl"),
+        context,
         event_id=event["id"],
     )
 
@@ -287,20 +255,16 @@ async def queue_action_due(action_id: int) -> None:
         .first()
     )
     assert row is not None
-    language = row["language"]
     context = {
-        **_base_context(row),
         "description": row["description"],
-        "due_on": format_date(row["due_on"], "full", locale=language),
+        "due_on": format_date(row["due_on"], "full", locale=row["language"]),
         "session_title": row["session_title"],
     }
-    await queue_rendered(
-        dedup_key=f"board_action_due:action {action_id}:due {row['due_on'].isoformat()}",
-        kind="board_action_due",
-        recipient_email=row["email"],
-        recipient_name=row["name"],
-        language=language,
-        email=render_email("board_action_due_to_owner", language, context),
-        person_id=row["owner"],
+    await queue_email(
+        "board_action_due",
+        f"action {action_id}:due {row['due_on'].isoformat()}",
+        "board_action_due_to_owner",
+        Recipient.of(row, row["owner"]),
+        context,
         event_id=row["event_id"],
     )

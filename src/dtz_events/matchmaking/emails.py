@@ -5,14 +5,14 @@ a request to the person asked; per meeting, a calendar invitation to each of the
 from __future__ import annotations
 
 import hashlib
-from email.utils import parseaddr
 from typing import TYPE_CHECKING, Any
 
 from dtz_events.core import ical
 from dtz_events.core.clock import local
-from dtz_events.core.templating import format_when, render_email
+from dtz_events.core.templating import format_when
 from dtz_events.events.tables import Event
-from dtz_events.mail.services import MailSettings, calendar_location, event_context, queue_rendered
+from dtz_events.mail.domain import Recipient, queue_email
+from dtz_events.mail.services import MailSettings, calendar_location, event_context
 from dtz_events.partners.tables import Person
 
 if TYPE_CHECKING:
@@ -29,15 +29,6 @@ def agenda_url(token: str) -> str:
 
 def meeting_uid(meeting_id: int) -> str:
     return f"meeting-{meeting_id}@{MailSettings.settings.host}"
-
-
-def _common(language: str) -> dict[str, Any]:
-    settings = MailSettings.settings
-    return {
-        "organiser_email": parseaddr(settings.mail_from)[1],
-        "base_url": settings.base_url,
-        "lang": language,
-    }
 
 
 async def _event(event_id: int) -> dict[str, Any]:
@@ -70,7 +61,6 @@ async def queue_request_email(
     event = await _event(recipient.event_id)
     language = recipient.language
     context = {
-        **_common(language),
         "person": {"name": recipient.name},
         "event": _event_context(event, language),
         "requester": people[requester.person_id],
@@ -81,16 +71,13 @@ async def queue_request_email(
 
     row = await MeetingRequest.select(MeetingRequest.message).where(MeetingRequest.id == request_id).first()
     context["message"] = row["message"] if row else ""
-    email = render_email("meeting_request_to_participant", language, context)
     person = (await _people([recipient.person_id]))[recipient.person_id]
-    await queue_rendered(
-        dedup_key=f"meeting_request:request {request_id}:person {recipient.person_id}",
-        kind="meeting_request",
-        recipient_email=person["email"],
-        recipient_name=person["name"],
-        language=language,
-        email=email,
-        person_id=recipient.person_id,
+    await queue_email(
+        "meeting_request",
+        f"request {request_id}:person {recipient.person_id}",
+        "meeting_request_to_participant",
+        Recipient.of(person, recipient.person_id, language),
+        context,
         event_id=recipient.event_id,
     )
 
@@ -99,7 +86,6 @@ async def queue_meeting_change(meeting: dict[str, Any], *, cancelled: bool) -> N
     """A REQUEST (new or moved meeting) or a CANCEL to each of the two people, at `meeting["sequence"]`."""
     event = await _event(meeting["event"])
     people = await _people([meeting["person_a"], meeting["person_b"]])
-    settings = MailSettings.settings
     for me, other in ((meeting["person_a"], meeting["person_b"]), (meeting["person_b"], meeting["person_a"])):
         person, partner = people[me], people[other]
         language = person["language"] if person["language"] in ("nl", "en") else "nl"
@@ -116,16 +102,7 @@ async def queue_meeting_change(meeting: dict[str, Any], *, cancelled: bool) -> N
             category="MEETING",
             cancelled=cancelled,
         )
-        method = ical.Method.cancel if cancelled else ical.Method.request
-        ics = ical.invitation(
-            entry,
-            method,
-            organizer=ical.Party(email=settings.rsvp_address, name="Dutch TechZone"),
-            attendee=ical.Party(email=person["email"], name=person["name"]),
-        ).decode()
         context = {
-            **_common(language),
-            "person": {"name": person["name"]},
             "other": partner,
             "event": _event_context(event, language),
             "meeting": {
@@ -135,20 +112,15 @@ async def queue_meeting_change(meeting: dict[str, Any], *, cancelled: bool) -> N
                 "changed": meeting["sequence"] > 0,
             },
         }
-        what = "meeting_cancelled_to_participant" if cancelled else "meeting_scheduled_to_participant"
         kind = "meeting_cancelled" if cancelled else "meeting_scheduled"
-        await queue_rendered(
-            dedup_key=f"{kind}:meeting {meeting['id']}:person {me}:sequence {meeting['sequence']}",
-            kind=kind,
-            recipient_email=person["email"],
-            recipient_name=person["name"],
-            language=language,
-            email=render_email(what, language, context),
-            person_id=me,
+        await queue_email(
+            kind,
+            f"meeting {meeting['id']}:person {me}:sequence {meeting['sequence']}",
+            f"{kind}_to_participant",
+            Recipient.of(person, me, language),
+            context,
             event_id=meeting["event"],
-            ics=ics,
-            ics_method=method.value,
-            sequence=meeting["sequence"],
+            calendar=entry,
         )
 
 
@@ -174,7 +146,6 @@ async def queue_agenda(participant: Participant, meetings: list[MeetingOut], tok
         )
     person = (await _people([participant.person_id]))[participant.person_id]
     context = {
-        **_common(language),
         "person": {"name": participant.name},
         "event": _event_context(event, language),
         "meetings": items,
@@ -182,13 +153,11 @@ async def queue_agenda(participant: Participant, meetings: list[MeetingOut], tok
     }
     content = ",".join(f"{m.id}/{m.sequence}" for m in meetings)
     fingerprint = hashlib.sha256(content.encode()).hexdigest()[:16]
-    return await queue_rendered(
-        dedup_key=f"meeting_agenda:event {participant.event_id}:person {participant.person_id}:{fingerprint}",
-        kind="meeting_agenda",
-        recipient_email=person["email"],
-        recipient_name=person["name"],
-        language=language,
-        email=render_email("meeting_agenda_to_participant", language, context),
-        person_id=participant.person_id,
+    return await queue_email(
+        "meeting_agenda",
+        f"event {participant.event_id}:person {participant.person_id}:{fingerprint}",
+        "meeting_agenda_to_participant",
+        Recipient.of(person, participant.person_id, language),
+        context,
         event_id=participant.event_id,
     )

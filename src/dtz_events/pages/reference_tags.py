@@ -1,6 +1,6 @@
 """Reference data for organisers, continued: the programme and theme tags (list, add, rename) and, for
-admins only, the accounts (list, add). The slug of a tag is fixed once made: API callers and the CSV import
-use it. The accounts service has no deactivation or change of role, so neither has this page."""
+admins only, the accounts (list, add; per account change the role and organisation, deactivate, reactivate).
+The slug of a tag is fixed once made: API callers and the CSV import use it."""
 
 from __future__ import annotations
 
@@ -11,22 +11,23 @@ import msgspec
 from litestar import Controller, Request, get, post
 from litestar.params import PathParameter
 from litestar.response import Template
-from litestar.status_codes import HTTP_200_OK, HTTP_400_BAD_REQUEST
+from litestar.status_codes import HTTP_200_OK
 
 from dtz_events.accounts import services as accounts
-from dtz_events.accounts.schemas import AccountCreate
+from dtz_events.accounts.schemas import AccountCreate, AccountUpdate
 from dtz_events.core.auth import PUBLIC, Principal, Role, roles
-from dtz_events.core.errors import DomainError, NotFound
+from dtz_events.core.errors import NotFound
 from dtz_events.core.i18n import gettext
 from dtz_events.pages import access, queries
 from dtz_events.pages.access import PageResult
-from dtz_events.pages.forms import domain_errors, msgspec_errors, problems, translated
+from dtz_events.pages.forms import FormErrors, form_id, form_page, msgspec_errors, save_or_rerender
 from dtz_events.pages.rendering import page_language
 from dtz_events.partners import services as partners
 from dtz_events.partners.schemas import TagCreate
 from dtz_events.partners.tables import Programme, Theme
 
 TagSlug = Annotated[str, PathParameter(min_length=1, max_length=60, description="Slug")]
+AccountId = Annotated[int, PathParameter(ge=1, le=2**53, description="Account id")]
 TagTable = type[Programme] | type[Theme]
 ADMINS = frozenset({Role.admin})
 SLUG_RULE = "Use lower-case letters, digits and single hyphens only, at most 60 characters."
@@ -38,7 +39,9 @@ ACCOUNT_LABELS = {
     "organisation_id": "Organisation",
     "language": "Language",
     "password": "Initial password",
+    "active": "Active",
 }
+NEW_ACCOUNT = {"role": "organiser", "language": "nl"}  # the add form's first values
 ROLE_NAMES = {
     "admin": "Administrator",
     "organiser": "Organiser",
@@ -75,10 +78,19 @@ def _account_body(values: dict[str, str]) -> dict[str, Any]:
         "name": values.get("name", ""),
         "email": values.get("email", ""),
         "role": values.get("role", ""),
-        "organisation_id": (int(raw) if raw.isdigit() and len(raw) < 10 else 0) if raw else None,
+        "organisation_id": form_id(raw) if raw else None,
         "language": values.get("language") or "nl",
         "password": values.get("password") or None,
     }
+
+
+def _account_change(values: dict[str, str]) -> dict[str, Any]:
+    """The row form's buttons: `deactivate`, `reactivate`, or else save the role and organisation chosen."""
+    action = values.get("action", "")
+    if action in ("deactivate", "reactivate"):
+        return {"active": action == "reactivate"}
+    raw = values.get("organisation_id", "")
+    return {"role": values.get("role", ""), "organisation_id": form_id(raw) if raw else None}
 
 
 class TagPages(Controller):
@@ -127,7 +139,7 @@ class AccountPages(Controller):
         principal = access.allowed(request, ADMINS)
         if not isinstance(principal, Principal):
             return principal
-        return await _accounts_page(request, principal, {"role": "organiser", "language": "nl"})
+        return await _accounts_page(request, principal, NEW_ACCOUNT)
 
     @post("/", opt=roles(PUBLIC), status_code=HTTP_200_OK)
     async def add_account(self, request: Request[Any, Any, Any]) -> PageResult:
@@ -135,13 +147,29 @@ class AccountPages(Controller):
         if not isinstance(principal, Principal):
             return principal
         values = await access.form_values(request)
-        try:
-            await accounts.create_account(msgspec.convert(_account_body(values), AccountCreate))
-        except msgspec.ValidationError as exc:
-            return await _accounts_page(request, principal, values, msgspec_errors(exc))
-        except DomainError as exc:
-            return await _accounts_page(request, principal, values, domain_errors(exc, "email"))
-        return access.see_other("/organiser/accounts")
+        return await save_or_rerender(
+            lambda: accounts.create_account(msgspec.convert(_account_body(values), AccountCreate)),
+            lambda errors: _accounts_page(request, principal, values, errors),
+            main_field="email",
+            done="/organiser/accounts",
+        )
+
+    @post("/{account_id:int}", opt=roles(PUBLIC), status_code=HTTP_200_OK)
+    async def change_account(self, request: Request[Any, Any, Any], account_id: AccountId) -> PageResult:
+        """One account's row form: save its role (and organisation), or deactivate or reactivate it."""
+        principal = access.allowed(request, ADMINS)
+        if not isinstance(principal, Principal):
+            return principal
+        values = await access.form_values(request)
+        return await save_or_rerender(
+            lambda: accounts.update_account(
+                principal, account_id, msgspec.convert(_account_change(values), AccountUpdate)
+            ),
+            lambda errors: _accounts_page(request, principal, NEW_ACCOUNT, errors, row=(account_id, values)),
+            main_field="role",
+            done="/organiser/accounts",
+            missing=lambda: access.not_found(page_language(request, principal)),
+        )
 
 
 # ---------------------------------------------------------------- tags
@@ -159,16 +187,22 @@ async def _add(request: Request[Any, Any, Any], kind: TagKind) -> PageResult:
     if not isinstance(principal, Principal):
         return principal
     values = await access.form_values(request)
+    return await save_or_rerender(
+        lambda: partners.create_tag(kind.table, _new_tag(values)),
+        lambda errors: _tags_page(request, principal, kind, values, errors),
+        main_field="slug",
+        done=kind.path,
+    )
+
+
+def _new_tag(values: dict[str, str]) -> TagCreate:
     try:
-        await partners.create_tag(kind.table, msgspec.convert(_tag_body(values), TagCreate))
+        return msgspec.convert(_tag_body(values), TagCreate)
     except msgspec.ValidationError as exc:
         errors = msgspec_errors(exc)
         if "slug" in errors:  # msgspec names the regex; a person needs the rule in words
             errors["slug"] = SLUG_RULE
-        return await _tags_page(request, principal, kind, values, errors)
-    except DomainError as exc:
-        return await _tags_page(request, principal, kind, values, domain_errors(exc, "slug"))
-    return access.see_other(kind.path)
+        raise FormErrors(errors) from exc
 
 
 async def _show(request: Request[Any, Any, Any], kind: TagKind, slug: str) -> PageResult:
@@ -180,7 +214,7 @@ async def _show(request: Request[Any, Any, Any], kind: TagKind, slug: str) -> Pa
     except NotFound:
         return access.not_found(page_language(request, principal))
     values = {"slug": tag.slug, "name_nl": tag.name_nl, "name_en": tag.name_en}
-    return _tag_page(request, principal, kind, values)
+    return await _tag_page(request, principal, kind, values)
 
 
 async def _rename(request: Request[Any, Any, Any], kind: TagKind, slug: str) -> PageResult:
@@ -188,15 +222,13 @@ async def _rename(request: Request[Any, Any, Any], kind: TagKind, slug: str) -> 
     if not isinstance(principal, Principal):
         return principal
     values = {**await access.form_values(request), "slug": slug}
-    try:
-        await partners.rename_tag(kind.table, msgspec.convert(_tag_body(values, slug), TagCreate))
-    except NotFound:
-        return access.not_found(page_language(request, principal))
-    except msgspec.ValidationError as exc:
-        return _tag_page(request, principal, kind, values, msgspec_errors(exc))
-    except DomainError as exc:
-        return _tag_page(request, principal, kind, values, domain_errors(exc, "name_nl"))
-    return access.see_other(kind.path)
+    return await save_or_rerender(
+        lambda: partners.rename_tag(kind.table, msgspec.convert(_tag_body(values, slug), TagCreate)),
+        lambda errors: _tag_page(request, principal, kind, values, errors),
+        main_field="name_nl",
+        done=kind.path,
+        missing=lambda: access.not_found(page_language(request, principal)),
+    )
 
 
 async def _tags_page(
@@ -206,22 +238,19 @@ async def _tags_page(
     values: dict[str, Any],
     errors: dict[str, str] | None = None,
 ) -> Template:
-    lang = page_language(request, principal)
-    errors = translated(errors or {}, lang)
-    context = {
-        "lang": lang,
-        "principal": principal,
-        "kind": kind,
-        "items": await partners.list_tags(kind.table),
-        "values": values,
-        "errors": errors,
-        "error_list": problems(errors, TAG_LABELS, lang),
-    }
-    status = HTTP_400_BAD_REQUEST if errors else HTTP_200_OK
-    return Template("reference_tags.html.j2", context=context, status_code=status)
+    return form_page(
+        "reference_tags.html.j2",
+        page_language(request, principal),
+        principal,
+        TAG_LABELS,
+        values,
+        errors,
+        kind=kind,
+        items=await partners.list_tags(kind.table),
+    )
 
 
-def _tag_page(
+async def _tag_page(
     request: Request[Any, Any, Any],
     principal: Principal,
     kind: TagKind,
@@ -229,17 +258,7 @@ def _tag_page(
     errors: dict[str, str] | None = None,
 ) -> Template:
     lang = page_language(request, principal)
-    errors = translated(errors or {}, lang)
-    context = {
-        "lang": lang,
-        "principal": principal,
-        "kind": kind,
-        "values": values,
-        "errors": errors,
-        "error_list": problems(errors, TAG_LABELS, lang),
-    }
-    status = HTTP_400_BAD_REQUEST if errors else HTTP_200_OK
-    return Template("reference_tag.html.j2", context=context, status_code=status)
+    return form_page("reference_tag.html.j2", lang, principal, TAG_LABELS, values, errors, kind=kind)
 
 
 # ---------------------------------------------------------------- accounts
@@ -250,22 +269,29 @@ async def _accounts_page(
     principal: Principal,
     values: dict[str, Any],
     errors: dict[str, str] | None = None,
+    row: tuple[int, dict[str, str]] | None = None,
 ) -> Template:
+    """The list with a change form per account, and the add form. `row`: the account whose change form was
+    refused, with what was chosen in it; its errors are then that row's (anchored `role-<id>`, ...)."""
     lang = page_language(request, principal)
-    errors = translated(errors or {}, lang)
     organisations = await queries.organisation_choices()
-    context = {
-        "lang": lang,
-        "principal": principal,
-        "items": await accounts.list_accounts(),
-        "org_names": {o["id"]: o["name"] for o in organisations},
-        "organisations": [(o["id"], o["name"]) for o in organisations],
-        "role_names": {k: gettext(lang, v) for k, v in ROLE_NAMES.items()},
-        "roles": [(r.value, gettext(lang, ROLE_NAMES[r.value])) for r in Role],
-        # A password typed is never sent back in the page.
-        "values": {k: v for k, v in values.items() if k != "password"},
-        "errors": errors,
-        "error_list": problems(errors, ACCOUNT_LABELS, lang),
-    }
-    status = HTTP_400_BAD_REQUEST if errors else HTTP_200_OK
-    return Template("reference_accounts.html.j2", context=context, status_code=status)
+    labels = ACCOUNT_LABELS
+    row_values: dict[int, dict[str, str]] = {}
+    if row is not None:
+        account_id, row_values[account_id] = row[0], row[1]
+        errors = {f"{field}-{account_id}": message for field, message in (errors or {}).items()}
+        labels = {**labels, **{f"{field}-{account_id}": label for field, label in ACCOUNT_LABELS.items()}}
+    return form_page(
+        "reference_accounts.html.j2",
+        lang,
+        principal,
+        labels,
+        {k: v for k, v in values.items() if k != "password"},  # a password typed is never sent back
+        errors,
+        items=await accounts.list_accounts(),
+        row_values=row_values,
+        org_names={o["id"]: o["name"] for o in organisations},
+        organisations=[(o["id"], o["name"]) for o in organisations],
+        role_names={k: gettext(lang, v) for k, v in ROLE_NAMES.items()},
+        roles=[(r.value, gettext(lang, ROLE_NAMES[r.value])) for r in Role],
+    )

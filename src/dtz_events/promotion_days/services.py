@@ -9,8 +9,9 @@ import hashlib
 import json
 import os
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from email.utils import parseaddr
+from functools import partial
 from typing import Any
 
 from msgspec import UNSET
@@ -21,16 +22,11 @@ from dtz_events.core.clock import local, utcnow
 from dtz_events.core.db import write_transaction
 from dtz_events.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from dtz_events.core.schemas import normalise_email
-from dtz_events.core.templating import render_email
 from dtz_events.events.schemas import EventKind, EventStatus
 from dtz_events.events.services import get_event_row
 from dtz_events.events.tables import Event
-from dtz_events.mail.services import (
-    MailSettings,
-    calendar_location,
-    event_context,
-    queue_rendered,
-)
+from dtz_events.mail.domain import Recipient, queue_email
+from dtz_events.mail.services import MailSettings, calendar_location, event_context
 from dtz_events.mail.tables import OutboxMessage
 from dtz_events.partners.tables import Organisation, Person
 from dtz_events.promotion_days import rotation as solver
@@ -75,7 +71,7 @@ LEVEL_LABELS = {
     "en": {"primary_7_8": "primary (years 7/8)", "vmbo": "VMBO", "havo_vwo": "HAVO/VWO", "mbo": "MBO"},
 }
 # Outbox kinds of this domain: the retention job redacts their sent rows with the contacts.
-EMAIL_KINDS = ("rotation_schedule", "rotation_cancelled", "workshop_schedule")
+EMAIL_KINDS = ("rotation_schedule", "rotation_cancelled", "workshop_schedule", "workshop_cancelled")
 SOLVER_WORKERS = 2
 
 
@@ -422,7 +418,8 @@ async def update_workshop(principal: Principal, workshop_id: int, data: Workshop
     async with write_transaction():
         row = await _workshop_row(principal, workshop_id)
         _may_change_workshop(principal, row)
-        _open_for_changes(await promotion_day(principal, row["event"]))
+        event = await promotion_day(principal, row["event"])
+        _open_for_changes(event)
         if row["status"] == WorkshopStatus.withdrawn.value:
             raise Conflict("a withdrawn workshop cannot be changed")
         values: dict[Any, Any] = {Workshop.updated_at: utcnow()}
@@ -434,6 +431,8 @@ async def update_workshop(principal: Principal, workshop_id: int, data: Workshop
             values[Workshop.levels] = sorted({level.value for level in data.levels})
         if data.contact_person_id is not UNSET:
             values[Workshop.contact] = await _contact_person(data.contact_person_id, row["host"])
+            if values[Workshop.contact] != row["contact"]:
+                await _queue_workshop_cancel(event, row, "replaced")
         await Workshop.update(values).where(Workshop.id == workshop_id)
         if data.levels is not UNSET or data.capacity is not UNSET:
             await _drop_overfull(row["event"], workshop_id)
@@ -472,9 +471,11 @@ async def withdraw_workshop(principal: Principal, workshop_id: int) -> WorkshopO
     async with write_transaction():
         row = await _workshop_row(principal, workshop_id)
         _may_change_workshop(principal, row)
-        _open_for_changes(await promotion_day(principal, row["event"]))
+        event = await promotion_day(principal, row["event"])
+        _open_for_changes(event)
         if row["status"] == WorkshopStatus.withdrawn.value:
             raise Conflict("this workshop is withdrawn already")
+        await _queue_workshop_cancel(event, row, "withdrawn")
         await Workshop.update(
             {Workshop.status: WorkshopStatus.withdrawn.value, Workshop.updated_at: utcnow()}
         ).where(Workshop.id == workshop_id)
@@ -985,15 +986,6 @@ def _time_range(starts_at: datetime, ends_at: datetime) -> str:
     return f"{local(starts_at):%H:%M}–{local(ends_at):%H:%M}"
 
 
-def _common_context(language: str, name: str) -> dict[str, Any]:
-    settings = MailSettings.settings
-    return {
-        "person": {"name": name},
-        "organiser_email": parseaddr(settings.mail_from)[1],
-        "base_url": settings.base_url,
-    }
-
-
 def group_calendar_entry(
     day: Day, group: dict[str, Any], sequence: int, language: str, cancelled: bool
 ) -> ical.CalendarEntry:
@@ -1021,12 +1013,9 @@ def group_calendar_entry(
     )
 
 
-def _group_email_context(
-    day: Day, group: dict[str, Any], teacher: dict[str, Any], language: str, changed: bool
-) -> dict[str, Any]:
+def _group_email_context(day: Day, group: dict[str, Any], language: str, changed: bool) -> dict[str, Any]:
     title_key = "title_nl" if language == "nl" else "title_en"
     return {
-        **_common_context(language, teacher["name"]),
         "event": event_context(day.event, language),
         "group": {
             "class_name": group["class_name"],
@@ -1045,7 +1034,6 @@ def _group_email_context(
             for v in day.visits_of_group(group["id"])
         ],
         "changed": changed,
-        "has_calendar": True,
     }
 
 
@@ -1059,30 +1047,17 @@ async def _sync_group(day: Day, group: dict[str, Any]) -> int:
     changed = group["schedule_digest"] is not None
     sequence = group["calendar_sequence"] + (1 if changed else 0)
     language = teacher["language"]
-    email = render_email(
-        "rotation_schedule_to_teacher", language, _group_email_context(day, group, teacher, language, changed)
-    )
-    settings = MailSettings.settings
-    ics = ical.invitation(
-        group_calendar_entry(day, group, sequence, language, cancelled=False),
-        ical.Method.request,
-        organizer=ical.Party(email=settings.rsvp_address, name="Dutch TechZone"),
-        attendee=ical.Party(email=teacher["email"], name=teacher["name"]),
-    ).decode()
     await SchoolGroup.update(
         {SchoolGroup.schedule_digest: digest, SchoolGroup.calendar_sequence: sequence}
     ).where(SchoolGroup.id == group["id"])
-    row = await queue_rendered(
-        dedup_key=f"rotation_schedule:school_group {group['id']}:sequence {sequence}",
-        kind="rotation_schedule",
-        recipient_email=teacher["email"],
-        recipient_name=teacher["name"],
-        language=language,
-        email=email,
+    row = await queue_email(
+        "rotation_schedule",
+        f"school_group {group['id']}:sequence {sequence}",
+        "rotation_schedule_to_teacher",
+        Recipient.of(teacher, None),
+        _group_email_context(day, group, language, changed),
         event_id=day.event["id"],
-        ics=ics,
-        ics_method=ical.Method.request.value,
-        sequence=sequence,
+        calendar=group_calendar_entry(day, group, sequence, language, cancelled=False),
     )
     return 1 if row else 0
 
@@ -1105,34 +1080,18 @@ async def _queue_group_cancel(
     group = {**group_row, "school_name": school["name"] if school else ""}
     sequence = group_row["calendar_sequence"] + 1
     language = teacher["language"]
-    context = {
-        **_group_email_context(day, group, teacher, language, True),
-        "visits": [],
-        "replaced": replaced,
-    }
-    email = render_email("rotation_cancelled_to_teacher", language, context)
-    settings = MailSettings.settings
-    entry = group_calendar_entry(day, group, sequence, language, cancelled=True)
-    ics = ical.invitation(
-        entry,
-        ical.Method.cancel,
-        organizer=ical.Party(email=settings.rsvp_address, name="Dutch TechZone"),
-        attendee=ical.Party(email=teacher["email"], name=teacher["name"]),
-    ).decode()
+    context = {**_group_email_context(day, group, language, True), "visits": [], "replaced": replaced}
     await SchoolGroup.update({SchoolGroup.calendar_sequence: sequence}).where(
         SchoolGroup.id == group_row["id"]
     )
-    await queue_rendered(
-        dedup_key=f"rotation_cancelled:school_group {group_row['id']}:sequence {sequence}",
-        kind="rotation_cancelled",
-        recipient_email=teacher["email"],
-        recipient_name=teacher["name"],
-        language=language,
-        email=email,
+    await queue_email(
+        "rotation_cancelled",
+        f"school_group {group_row['id']}:sequence {sequence}",
+        "rotation_cancelled_to_teacher",
+        Recipient.of(teacher, None),
+        context,
         event_id=event["id"],
-        ics=ics,
-        ics_method=ical.Method.cancel.value,
-        sequence=sequence,
+        calendar=group_calendar_entry(day, group, sequence, language, cancelled=True),
     )
 
 
@@ -1140,11 +1099,13 @@ async def _sync_host(day: Day, workshop: dict[str, Any]) -> int:
     if workshop["contact"] is None:
         return 0
     visits = day.visits_of_workshop(workshop["id"])
+    event = day.event
     digest = _digest(
         {
             "contact": workshop["contact"],
-            "event": [day.event["title"], day.event["venue"]],
-            "workshop": [workshop["title_nl"], workshop["place"], workshop["capacity"]],
+            "event": [event["title"], event["venue"], event["address"], event["municipality"]],
+            "workshop": [workshop["title_nl"], workshop["title_en"], workshop["place"], workshop["capacity"]],
+            "rounds": [[r["starts_at"], r["ends_at"]] for _, r in sorted(day.rounds.items())],
             "visits": [[getattr(v, f) for f in v.__struct_fields__] for v in visits],
         }
     )
@@ -1160,13 +1121,7 @@ async def _sync_host(day: Day, workshop: dict[str, Any]) -> int:
     for v in visits:
         by_round[v.round].append(v)
     context = {
-        **_common_context(language, person["name"]),
-        "event": event_context(day.event, language),
-        "workshop": {
-            "title": workshop["title_nl"] if language == "nl" else workshop["title_en"],
-            "place": workshop["place"],
-            "capacity": workshop["capacity"],
-        },
+        **_workshop_context(day.event, workshop, language),
         "rounds": [
             {
                 "round": number,
@@ -1187,31 +1142,102 @@ async def _sync_host(day: Day, workshop: dict[str, Any]) -> int:
         ],
         "changed": changed,
     }
-    email = render_email("workshop_schedule_to_host", language, context)
     await Workshop.update({Workshop.schedule_digest: digest, Workshop.schedule_sequence: version}).where(
         Workshop.id == workshop["id"]
     )
-    row = await queue_rendered(
-        dedup_key=f"workshop_schedule:workshop {workshop['id']}:version {version}",
-        kind="workshop_schedule",
-        recipient_email=person["email"],
-        recipient_name=person["name"],
-        language=language,
-        email=email,
-        person_id=person["id"],
+    row = await queue_email(
+        "workshop_schedule",
+        f"workshop {workshop['id']}:version {version}",
+        "workshop_schedule_to_host",
+        Recipient.of(person, person["id"], language),
+        context,
         event_id=day.event["id"],
+        calendar=workshop_calendar_entry(day, workshop, version, language, cancelled=False),
     )
     return 1 if row else 0
+
+
+def _workshop_context(event: dict[str, Any], workshop: dict[str, Any], language: str) -> dict[str, Any]:
+    return {
+        "event": event_context(event, language),
+        "workshop": {
+            "title": workshop["title_nl"] if language == "nl" else workshop["title_en"],
+            "place": workshop["place"],
+            "capacity": workshop["capacity"],
+        },
+    }
+
+
+def workshop_calendar_entry(
+    day: Day, workshop: dict[str, Any], sequence: int, language: str, cancelled: bool
+) -> ical.CalendarEntry:
+    """The host's entry for a workshop: one UID per workshop (so per host and day), from the first round
+    to the last, at the venue and the workshop's place; who comes in each round in the description."""
+    settings = MailSettings.settings
+    event = day.event
+    rounds = sorted(day.rounds.items())
+    by_round: dict[int, list[str]] = defaultdict(list)
+    for v in day.visits_of_workshop(workshop["id"]):
+        by_round[v.round].append(f"{v.class_name} ({v.school_name}, {v.pupil_count})")
+    lines = [
+        f"{n}. {_time_range(r['starts_at'], r['ends_at'])}: {'; '.join(by_round[n]) or '-'}"
+        for n, r in rounds
+    ]
+    title = workshop["title_nl"] if language == "nl" else workshop["title_en"]
+    return ical.CalendarEntry(
+        uid=f"workshop-{workshop['id']}@{settings.host}",
+        sequence=sequence,
+        title=f"{event['title']}: {title}",
+        starts_at=min((r["starts_at"] for _, r in rounds), default=event["starts_at"]),
+        ends_at=max((r["ends_at"] for _, r in rounds), default=event["ends_at"]),
+        location=", ".join(p for p in (calendar_location(event), workshop["place"]) if p),
+        description="\n".join(lines),
+        category="PROMOTION-DAY",
+        cancelled=cancelled,
+    )
+
+
+async def _queue_workshop_cancel(event: dict[str, Any], workshop: dict[str, Any], reason: str) -> bool:
+    """The host's calendar entry is cancelled with the same UID and a higher SEQUENCE, when the day is
+    cancelled (`reason` "day"), the workshop withdrawn ("withdrawn") or another contact takes it over
+    ("replaced"; the digest stays, so `sync` sends the new contact the schedule at a higher SEQUENCE still).
+    Only a contact who was sent the schedule is told."""
+    if workshop["contact"] is None or workshop["schedule_digest"] is None:
+        return False
+    person = await Person.select().where(Person.id == workshop["contact"]).first()
+    if person is None:
+        return False
+    day = await load_day(event["id"])
+    sequence = workshop["schedule_sequence"] + 1
+    language = person["language"] if person["language"] in ("nl", "en") else "nl"
+    values: dict[Any, Any] = {Workshop.schedule_sequence: sequence}
+    if reason != "replaced":
+        values[Workshop.schedule_digest] = None
+    await Workshop.update(values).where(Workshop.id == workshop["id"])
+    await queue_email(
+        "workshop_cancelled",
+        f"workshop {workshop['id']}:sequence {sequence}",
+        "workshop_cancelled_to_host",
+        Recipient.of(person, person["id"], language),
+        {**_workshop_context(event, workshop, language), "reason": reason},
+        event_id=event["id"],
+        calendar=workshop_calendar_entry(day, workshop, sequence, language, cancelled=True),
+    )
+    return True
 
 
 # ---------------------------------------------------------------- retention and counts
 
 
+# Cancels a told teacher's or host's calendar entry: (event row, group or workshop row).
+_Cancel = Callable[[dict[str, Any], dict[str, Any]], Awaitable[object]]
+
+
 async def send_due_updates(now: datetime) -> int:
     """Scheduler job: what changed outside this domain reaches teachers and hosts too. A published rotation
     of a day to come is synced (a renamed or moved venue changes the schedules' digests); a cancelled day
-    cancels every teacher's calendar entry. Idempotent: digests and the cleared digest make a second tick
-    send nothing."""
+    cancels every teacher's and every host's calendar entry. Idempotent: digests and the cleared digest
+    make a second tick send nothing."""
     sent = 0
     live = await Event.select(Event.id).where(
         (Event.kind == EventKind.promotion_day.value)
@@ -1222,25 +1248,26 @@ async def send_due_updates(now: datetime) -> int:
     for row in live:
         async with write_transaction():
             sent += await sync(row["id"])
-    told = await SchoolGroup.select(SchoolGroup.id, SchoolGroup.event).where(
-        SchoolGroup.schedule_digest.is_not_null()
-        & SchoolGroup.event.is_in(
-            Event.select(Event.id).where(
-                (Event.kind == EventKind.promotion_day.value) & (Event.status == EventStatus.cancelled.value)
-            )
-        )
+    cancelled_days = Event.select(Event.id).where(
+        (Event.kind == EventKind.promotion_day.value) & (Event.status == EventStatus.cancelled.value)
     )
-    for group in told:
-        async with write_transaction():
-            current = await SchoolGroup.select().where(SchoolGroup.id == group["id"]).first()
-            event = await Event.select().where(Event.id == group["event"]).first()
-            if current is None or event is None or current["schedule_digest"] is None:
-                continue
-            await _queue_group_cancel(event, current)
-            await SchoolGroup.update({SchoolGroup.schedule_digest: None}).where(
-                SchoolGroup.id == current["id"]
-            )
-            sent += 1
+    cancels: tuple[tuple[type[SchoolGroup] | type[Workshop], _Cancel], ...] = (
+        (SchoolGroup, _queue_group_cancel),
+        (Workshop, partial(_queue_workshop_cancel, reason="day")),
+    )
+    for table, cancel in cancels:
+        told = await table.select(table.id).where(
+            table.schedule_digest.is_not_null() & table.event.is_in(cancelled_days)
+        )
+        for row in told:
+            async with write_transaction():
+                current = await table.select().where(table.id == row["id"]).first()
+                event = await Event.select().where(Event.id == current["event"]).first() if current else None
+                if current is None or event is None or current["schedule_digest"] is None:
+                    continue
+                await cancel(event, current)
+                await table.update({table.schedule_digest: None}).where(table.id == current["id"])
+                sent += 1
     return sent
 
 

@@ -205,7 +205,8 @@ async def test_changes_made_elsewhere_reach_teachers_at_the_next_tick(
     assert (await scheduler.tick())["promotion_days.updates"] >= 1
     assert (await scheduler.tick())["promotion_days.updates"] == 0
     assert (await client.post(f"/api/events/{day.event_id}/cancel", headers=admin)).status_code == 200
-    assert (await scheduler.tick())["promotion_days.updates"] == 1
+    # The teacher's entry and the two visited workshops' host entries are cancelled.
+    assert (await scheduler.tick())["promotion_days.updates"] == 3
     assert (await scheduler.tick())["promotion_days.updates"] == 0
     await mail_env.flush()
     methods = [calendar_of(m.message)[0] for m in mail_env.sink.to(TEACHER)]
