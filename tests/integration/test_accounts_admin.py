@@ -163,6 +163,46 @@ async def test_deactivation_stops_keys_sessions_and_login_at_once(
     assert r.status_code == 200, r.text
 
 
+async def test_a_session_from_before_a_deactivation_stays_dead_after_reactivation(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """A cookie copied before the deactivation (another browser, or a thief) that makes no request until
+    the account is active again is still refused: deactivation ends every session, not only those seen."""
+    admin = world.actors["admin"].headers
+    partner = principal_of(world, "partner_a")
+    await set_password(partner.account_id, PASSWORD)
+    r = await client.post("/api/auth/login", json={"email": partner.email, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    old_cookies = dict(client.cookies)
+    assert (await client.get("/api/auth/me")).json()["id"] == partner.account_id
+    client.cookies.clear()
+
+    for active in (False, True):
+        r = await client.patch(
+            ROUTE.format(account_id=partner.account_id), json={"active": active}, headers=admin
+        )
+        assert r.status_code == 200, r.text
+    assert (await account_row(partner.account_id))["session_epoch"] == 1
+
+    client.cookies.update(old_cookies)
+    r = await client.get("/api/auth/me")
+    problem(r, 401)
+    assert "dtz_session" in r.headers.get("set-cookie", "")  # the cookie forgets the account
+    client.cookies.clear()
+    r = await client.post("/api/auth/login", json={"email": partner.email, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    assert (await client.get("/api/auth/me")).json()["id"] == partner.account_id  # a new login works
+
+    # A role change is no deactivation: the session goes on, with the new role.
+    r = await client.patch(
+        ROUTE.format(account_id=partner.account_id),
+        json={"role": "organiser", "organisation_id": None},
+        headers=admin,
+    )
+    assert r.status_code == 200, r.text
+    assert (await client.get("/api/auth/me")).json()["role"] == "organiser"
+
+
 async def test_the_last_active_admin_stays(client: httpx.AsyncClient, world: World) -> None:
     admin = principal_of(world, "admin")
     headers = world.actors["admin"].headers

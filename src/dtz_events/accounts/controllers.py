@@ -7,7 +7,7 @@ from litestar.params import JSONBody, PathParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from dtz_events.accounts import services
-from dtz_events.accounts.middleware import SESSION_KEY
+from dtz_events.accounts.middleware import session_for
 from dtz_events.accounts.schemas import (
     AccountCreate,
     AccountOut,
@@ -29,7 +29,7 @@ class AuthController(Controller):
     @post("/login", opt=roles(PUBLIC), status_code=HTTP_200_OK)
     async def login(self, request: Request[Any, Any, Any], data: JSONBody[LoginInput]) -> AccountOut:
         principal = await services.login(data.email, data.password)
-        request.set_session({SESSION_KEY: principal.account_id})
+        request.set_session(await session_for(principal.account_id))
         return await services.get_account(principal.account_id)
 
     @post("/logout", opt=roles(ANY_ACCOUNT), status_code=HTTP_204_NO_CONTENT)

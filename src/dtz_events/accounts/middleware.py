@@ -10,6 +10,12 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from dtz_events.accounts import services
 
 SESSION_KEY = "account_id"
+EPOCH_KEY = "account_epoch"
+
+
+async def session_for(account_id: int) -> dict[str, int]:
+    """What a login puts into the session cookie: the account and its session epoch (see Account)."""
+    return {SESSION_KEY: account_id, EPOCH_KEY: await services.session_epoch(account_id)}
 
 
 class PrincipalMiddleware(AbstractAuthenticationMiddleware):
@@ -24,8 +30,12 @@ class PrincipalMiddleware(AbstractAuthenticationMiddleware):
         session: dict[str, Any] = scope_session if isinstance(scope_session, dict) else {}
         account_id = session.get(SESSION_KEY)
         if isinstance(account_id, int):
-            principal = await services.principal_for_account(account_id)
+            epoch = session.get(EPOCH_KEY, 0)  # cookies from before epochs existed hold none: 0
+            if not isinstance(epoch, int):
+                epoch = -1
+            principal = await services.principal_for_account(account_id, epoch)
             if principal is None:  # deactivated or removed: the cookie forgets the account with this answer
-                connection.scope["session"] = {k: v for k, v in session.items() if k != SESSION_KEY}
+                forgotten = (SESSION_KEY, EPOCH_KEY)
+                connection.scope["session"] = {k: v for k, v in session.items() if k not in forgotten}
             return AuthenticationResult(user=principal, auth="session" if principal else None)
         return AuthenticationResult(user=None, auth=None)

@@ -133,6 +133,8 @@ async def update_account(actor: Principal, account_id: int, data: AccountUpdate)
             values[Account.role] = role.value
         if active != row["active"]:
             values[Account.active] = active
+        if row["active"] and not active:
+            values[Account.session_epoch] = Account.session_epoch + 1
         if organisation != row["organisation"]:
             values[Account.organisation] = organisation
         if data.name is not UNSET and data.name != row["name"]:
@@ -169,13 +171,23 @@ async def login(email: str, password: str) -> Principal:
     return _principal(row)
 
 
-async def principal_for_account(account_id: int) -> Principal | None:
+async def principal_for_account(account_id: int, session_epoch: int) -> Principal | None:
+    """The caller behind a session cookie: its account, if active and not deactivated since the login."""
     row = (
         await Account.select(*_PRINCIPAL_COLUMNS)
-        .where((Account.id == account_id) & (Account.active == True))  # noqa: E712 - Piccolo needs ==
+        .where(
+            (Account.id == account_id)
+            & (Account.active == True)  # noqa: E712 - Piccolo needs ==
+            & (Account.session_epoch == session_epoch)
+        )
         .first()
     )
     return _principal(row) if row else None
+
+
+async def session_epoch(account_id: int) -> int:
+    row = await Account.select(Account.session_epoch).where(Account.id == account_id).first()
+    return int(row["session_epoch"]) if row else 0
 
 
 # API keys are looked up on every request by integrations: a short cache saves a query per request.

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from piccolo.columns import Boolean, ForeignKey, Serial, Timestamptz, Varchar
+from piccolo.columns import Boolean, ForeignKey, Integer, Serial, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
@@ -19,6 +19,8 @@ class Account(Table):
     organisation = ForeignKey(Organisation, on_delete=OnDelete.restrict, null=True, default=None, index=True)
     language = Varchar(length=2, default="nl")
     active = Boolean(default=True)
+    # In every login's session cookie; deactivation raises it, so no earlier cookie works again.
+    session_epoch = Integer(default=0)
     created_at = Timestamptz(default=TimestamptzNow())
     last_login_at = Timestamptz(null=True, default=None)
 

@@ -20,7 +20,7 @@ from litestar.status_codes import (
 )
 
 from dtz_events.accounts import services as accounts
-from dtz_events.accounts.middleware import SESSION_KEY
+from dtz_events.accounts.middleware import session_for
 from dtz_events.core.auth import PUBLIC, Principal, Role, roles
 from dtz_events.core.clock import local, utcnow
 from dtz_events.core.errors import Forbidden, InvalidInput, NotFound, Unauthorized
@@ -109,7 +109,7 @@ class LoginPages(Controller):
         except Unauthorized:
             message = gettext(lang, "Wrong email address or password.")
             return _login_page(lang, next_url, email=email, error=message)
-        request.set_session({SESSION_KEY: principal.account_id})
+        request.set_session(await session_for(principal.account_id))
         if principal.is_partner and next_url == HOME:
             next_url = PARTNER_HOME
         return Redirect(next_url, status_code=HTTP_303_SEE_OTHER)
