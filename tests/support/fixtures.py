@@ -269,6 +269,22 @@ class MailEnv:
                 return
             await sweep(utcnow())
 
+    async def settle(self, within: float = 10.0) -> None:
+        """flush(), and again until no row is queued or being sent: a row put back for a retry (a claim
+        taken back by a sweep run with a clock days ahead, say) waits out its backoff and goes too."""
+        import asyncio
+        import time
+
+        from dtz_events.mail.tables import OutboxMessage
+
+        deadline = time.monotonic() + within
+        while True:
+            await self.flush()
+            pending = await OutboxMessage.count().where(OutboxMessage.status.is_in(["queued", "sending"]))
+            if not pending or time.monotonic() > deadline:
+                return
+            await asyncio.sleep(0.1)
+
 
 @pytest.fixture
 async def mail_env(settings: Settings) -> AsyncIterator[MailEnv]:
