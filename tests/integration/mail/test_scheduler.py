@@ -368,7 +368,7 @@ async def test_concurrent_ticks_on_a_fresh_due_reminder_queue_it_once(client, wo
     results = await asyncio.gather(scheduler.tick(due), scheduler.tick(due))
     assert all(n >= 0 for r in results for n in r.values()), results
     assert sum(r["registrations.reminders"] for r in results) == 4
-    await mail_env.flush()
+    await mail_env.settle()  # a tick's sweep, a day ahead, may take back a claim being sent: it is retried
     for person in ("a1", "a2", "b1", "c1"):
         assert len(reminders(mail_env, person)) == 1, person
 
